@@ -1,0 +1,108 @@
+"""The client request/response protocol shared by every platform.
+
+A scenario asks for a Kafka client operation as a plain, JSON-serialisable request. The local platform
+executes it in-process (`kconform.clients.kafka.execute`); the kubernetes platform ships the same code to
+a client pod and runs `python -m kconform.clients.remote`, which reads one request as JSON on stdin and
+writes one response as JSON on stdout. Both sides map failures to the same error types.
+
+Request:  {"op": <name>, "endpoint": {...}, "credentials": {...}, "args": {...}}
+Response: {"ok": true, "result": <op result>}
+          {"ok": false, "error": {"type": <KconformError subclass name>, "scope": <str|null>, "message": <str>}}
+
+Operations and their args / results:
+  produce         args {topic, values: [str], key: str|null, idempotent: bool, timeout_s}
+                  result {"offsets": [{"partition": int, "offset": int}]}
+  consume         args {topic, group, count, timeout_s, from_beginning: bool}
+                  result {"records": [{"key": str|null, "value": str, "partition": int, "offset": int}]}
+  create_topic    args {topic, partitions, replicas, timeout_s}            result {}
+  delete_topic    args {topic, timeout_s}                                  result {}
+  list_topics     args {timeout_s}                                         result {"topics": [str]}
+  cluster_metadata args {timeout_s}   result {"brokers": [{"node_id", "host", "port"}], "controller_id": int|null}
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from kconform import errors
+
+OPERATIONS = ("produce", "consume", "create_topic", "delete_topic", "list_topics", "cluster_metadata")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a client connects: a bootstrap list as Strimzi reports it in status.listeners."""
+
+    bootstrap: str  # "host:port[,host:port...]"
+    tls: bool
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """PEM material as found in Strimzi's Secrets. repr never shows the key."""
+
+    ca_crt: str | None = None  # the cluster CA certificate (Secret <cluster>-cluster-ca-cert, key ca.crt)
+    user_crt: str | None = None  # the KafkaUser Secret's user.crt
+    user_key: str | None = field(default=None, repr=False)  # the KafkaUser Secret's user.key
+    check_hostname: bool = True
+
+    def __repr__(self) -> str:
+        parts = [
+            f"ca_crt={'<pem>' if self.ca_crt else None}",
+            f"user_crt={'<pem>' if self.user_crt else None}",
+            f"user_key={'<redacted>' if self.user_key else None}",
+            f"check_hostname={self.check_hostname}",
+        ]
+        return f"Credentials({', '.join(parts)})"
+
+    @classmethod
+    def from_secrets(
+        cls, cluster_ca: dict[str, str], user: dict[str, str] | None = None, *, check_hostname: bool = True
+    ) -> Credentials:
+        """Credentials from the cluster CA Secret and (optionally) a KafkaUser Secret; only PEM keys are read."""
+        return cls(
+            ca_crt=cluster_ca["ca.crt"],
+            user_crt=user["user.crt"] if user else None,
+            user_key=user["user.key"] if user else None,
+            check_hostname=check_hostname,
+        )
+
+
+def request(op: str, endpoint: Endpoint, credentials: Credentials | None, **args: Any) -> dict[str, Any]:
+    if op not in OPERATIONS:
+        raise ValueError(f"unknown client operation {op!r}")
+    return {
+        "op": op,
+        "endpoint": asdict(endpoint),
+        "credentials": asdict(credentials) if credentials else None,
+        "args": args,
+    }
+
+
+def error_response(err: errors.KconformError) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error": {"type": type(err).__name__, "scope": getattr(err, "scope", None), "message": str(err)},
+    }
+
+
+def raise_for_response(response: dict[str, Any]) -> Any:
+    """Return the result of a response, or raise the error it carries as the same KconformError type."""
+    if response.get("ok"):
+        return response.get("result")
+    error = response.get("error") or {}
+    kind = error.get("type", "ClientError")
+    message = error.get("message", "client operation failed")
+    if kind == "AuthorizationFailed":
+        raise errors.AuthorizationFailed(error.get("scope") or "unknown", message)
+    error_type = getattr(errors, kind, None)
+    if isinstance(error_type, type) and issubclass(error_type, errors.KconformError):
+        raise error_type(message)
+    raise errors.ClientError(f"{kind}: {message}")
+
+
+class ClientRunner(Protocol):
+    """Executes client requests somewhere (this process, or a pod) and returns the result or raises."""
+
+    def run(self, req: dict[str, Any]) -> Any: ...

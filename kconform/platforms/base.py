@@ -1,0 +1,101 @@
+"""The platform protocol: what realises the Strimzi resources a scenario applies.
+
+Scenarios speak Strimzi (Kafka, KafkaNodePool, KafkaTopic, KafkaUser, a sidecar Pod); a platform turns
+them into something real. `kubernetes` applies them to a cluster with a pinned Strimzi operator; `local`
+runs real Kafka (and ZooKeeper) and the real HTTP bridge as processes on this machine. Every resource is
+validated against the profile's CRD schema before it is realised, on both platforms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kconform.clients.operations import ClientRunner
+from kconform.versions import Profile
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Which platform produced a result: recorded with every test outcome in the conformance record."""
+
+    platform: str  # local | kubernetes
+    provider: str | None  # kind | minikube | k3s | existing | None on local
+    kubernetes: str | None  # server version, None on local
+    strimzi: str
+    kafka: str
+    mode: str
+
+    def label(self) -> str:
+        where = self.platform if self.provider is None else f"{self.platform}/{self.provider}"
+        k8s = f" k8s {self.kubernetes}" if self.kubernetes else ""
+        return f"{where}{k8s} strimzi {self.strimzi} kafka {self.kafka} {self.mode}"
+
+
+@dataclass
+class Sidecar:
+    """A running pod with an application container and the bridge container (the seed's sidecar)."""
+
+    name: str
+    bridge_url: str  # how the application container reaches the bridge (http://127.0.0.1:<port>)
+    outside_urls: list[str] = field(default_factory=list)  # addresses from outside the pod that must fail
+
+
+class Platform(Protocol):
+    name: str
+    profile: Profile
+
+    def cell(self, mode: str) -> Cell: ...
+
+    # --- namespaces: one per test module / worker, everything a test creates lives in one
+    def create_namespace(self, namespace: str) -> None: ...
+
+    def delete_namespace(self, namespace: str) -> None: ...
+
+    # --- resources
+    def apply(self, resource: dict[str, Any]) -> None:
+        """Validate against the profile's CRD schema, then create or update the resource."""
+        ...
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+    def wait_ready(self, kind: str, namespace: str, name: str, timeout: float) -> dict[str, Any]:
+        """Wait for Ready=True at the current generation; raise ResourceFailed at once on NotReady."""
+        ...
+
+    def delete(self, kind: str, namespace: str, name: str) -> None: ...
+
+    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
+        """The Secret's data, decoded to text (PEM keys, passwords)."""
+        ...
+
+    # --- clients
+    def internal_clients(self, namespace: str) -> ClientRunner:
+        """Runs client requests where internal listeners are reachable (in-cluster on kubernetes)."""
+        ...
+
+    def external_clients(self) -> ClientRunner:
+        """Runs client requests from outside the cluster (the test host)."""
+        ...
+
+    def node_ports(self, count: int) -> list[int]:
+        """NodePorts that external clients can reach on `external_host()` (fixed and mapped on kind)."""
+        ...
+
+    def external_host(self) -> str:
+        """The address an external client uses to reach a node (127.0.0.1 for kind port mappings)."""
+        ...
+
+    # --- the bridge sidecar
+    def start_sidecar(self, namespace: str, pod: dict[str, Any], config: dict[str, Any]) -> Sidecar:
+        """Start the seed's pod (app container + bridge container) with its bridge properties ConfigMap."""
+        ...
+
+    def stop_sidecar(self, namespace: str, name: str) -> None: ...
+
+    # --- evidence
+    def diagnostics(self, namespace: str) -> dict[str, str]:
+        """Name -> text (redacted): resources as applied, conditions, log tails."""
+        ...
+
+    def close(self) -> None: ...
