@@ -72,6 +72,17 @@ PROFILES: dict[str, Profile] = {
         kafka_java=17,
         min_kubernetes="1.25",
         max_kubernetes="1.32",
+        # Built for kind v0.31.0 (kconform.matrix.KIND_VERSION); digests from its release notes.
+        kind_node_images=(
+            KindNodeImage(
+                kubernetes="1.31.14",
+                image="kindest/node:v1.31.14@sha256:6f86cf509dbb42767b6e79debc3f2c32e4ee01386f0489b3b2be24b0a55aac2b",
+            ),
+            KindNodeImage(
+                kubernetes="1.32.11",
+                image="kindest/node:v1.32.11@sha256:5fc52d52a7b9574015299724bd68f183702956aa4a2116ae75a63cb574b35af8",
+            ),
+        ),
     ),
     "1.2.0": Profile(
         strimzi="1.2.0",
@@ -85,6 +96,17 @@ PROFILES: dict[str, Profile] = {
         kafka_java=17,
         min_kubernetes="1.30",
         max_kubernetes="1.36",
+        # Built for kind v0.31.0 (kconform.matrix.KIND_VERSION); digests from its release notes.
+        kind_node_images=(
+            KindNodeImage(
+                kubernetes="1.31.14",
+                image="kindest/node:v1.31.14@sha256:6f86cf509dbb42767b6e79debc3f2c32e4ee01386f0489b3b2be24b0a55aac2b",
+            ),
+            KindNodeImage(
+                kubernetes="1.35.0",
+                image="kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f",
+            ),
+        ),
     ),
 }
 

@@ -1,0 +1,76 @@
+"""`kconform clean`: remove what runs left behind (namespaces, kind clusters, local processes)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shutil
+from typing import Any
+
+from kconform import resources
+from kconform.errors import KconformError, UsageError
+from kconform.platforms.kubernetes import shell
+
+KIND_PREFIX = "kconform"
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser("clean", help="delete what a run left behind")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run-id", default=None, help="only this run's namespaces")
+    which.add_argument(
+        "--all", action="store_true", help="every kconform namespace, kind cluster and process"
+    )
+    parser.add_argument("--context", default=None, help="kubeconfig context to clean namespaces in")
+    return parser
+
+
+def kind_clusters_to_delete(names: list[str]) -> list[str]:
+    return [n for n in names if n == KIND_PREFIX or n.startswith(KIND_PREFIX + "-")]
+
+
+def _namespaces(context: str | None, run_id: str | None) -> list[str]:
+    from kconform.platforms.kubernetes.kube import Kube
+
+    kube = Kube(context=context)
+    selector = f"{resources.RUN_LABEL}={run_id}" if run_id else resources.RUN_LABEL
+    deleted = []
+    for ns in kube.list_objects("v1", "Namespace", label_selector=selector):
+        name = ns["metadata"]["name"]
+        kube.delete("v1", "Namespace", None, name)
+        deleted.append(name)
+    return deleted
+
+
+def _local_processes(run_id: str | None) -> str:
+    # The command module may know both platforms; the platform packages never import each other.
+    try:
+        processes = importlib.import_module("kconform.platforms.local.processes")
+    except ImportError:
+        return "local platform process sweep not available"
+    sweep = getattr(processes, "sweep_stale", None)
+    if sweep is None:
+        return "local platform process sweep not available"
+    return f"local processes swept: {sweep()}"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.run_id is not None and not args.run_id.strip():
+        raise UsageError("--run-id needs a value")
+    problems = 0
+    try:
+        print("namespaces deleted:", ", ".join(_namespaces(args.context, args.run_id)) or "none")
+    except KconformError as err:
+        print(f"namespaces: skipped ({str(err).splitlines()[0]})")
+    if args.all:
+        if shutil.which("kind"):
+            try:
+                names = shell.run(["kind", "get", "clusters"], timeout=60).split()
+                for name in kind_clusters_to_delete(names):
+                    shell.run(["kind", "delete", "cluster", "--name", name], timeout=300)
+                    print(f"kind cluster deleted: {name}")
+            except KconformError as err:
+                problems += 1
+                print(f"kind: {str(err).splitlines()[0]}")
+        print(_local_processes(args.run_id))
+    return 1 if problems else 0

@@ -1,0 +1,116 @@
+"""The in-cluster client: a pod per test namespace running the project's own kafka-python client code.
+
+Internal listeners are only reachable inside the cluster network, so client requests for them run in a pod.
+The project's client modules travel in a ConfigMap (no image build), and each request is one exec: the
+request JSON is written to stdin with its length in argv (an exec stream may never deliver EOF), and the
+response comes back after a marker line (see manifests/clients/entry.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+from kconform.clients.operations import raise_for_response
+from kconform.errors import PlatformError
+from kconform.paths import MANIFESTS_DIR, PROJECT_ROOT
+
+POD_NAME = "kconform-client"
+CONTAINER = "client"
+CONFIGMAP_NAME = "kconform-client-code"
+MOUNT_PATH = "/opt/kconform"
+ENTRY = MANIFESTS_DIR / "clients" / "entry.py"
+MARKER = "KCONFORM-RESPONSE"
+KAFKA_PYTHON_REQUIREMENT = "kafka-python>=3.0.12,<4"
+READY_FILE = "/tmp/kconform-ready"
+
+# What `python -m kconform.clients.remote` imports, and nothing else (no platform code in the pod).
+SHIPPED_MODULES = (
+    "kconform/__init__.py",
+    "kconform/errors.py",
+    "kconform/clients/__init__.py",
+    "kconform/clients/operations.py",
+    "kconform/clients/kafka.py",
+    "kconform/clients/remote.py",
+)
+
+
+def _key(path: str) -> str:
+    return path.replace("/", "__")  # ConfigMap keys cannot hold '/'; `items` maps them back to paths
+
+
+def code_configmap(namespace: str, labels: dict[str, str], root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    data = {_key(p): (root / p).read_text() for p in SHIPPED_MODULES}
+    data["entry.py"] = ENTRY.read_text()
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": CONFIGMAP_NAME, "namespace": namespace, "labels": dict(labels)},
+        "data": data,
+    }
+
+
+def pod(namespace: str, labels: dict[str, str], image: str, *, pip_install: bool = True) -> dict[str, Any]:
+    setup = f"pip install --quiet --no-cache-dir '{KAFKA_PYTHON_REQUIREMENT}' && " if pip_install else ""
+    items = [{"key": _key(p), "path": p} for p in SHIPPED_MODULES] + [{"key": "entry.py", "path": "entry.py"}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": POD_NAME, "namespace": namespace, "labels": dict(labels)},
+        "spec": {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {
+                    "name": CONTAINER,
+                    "image": image,
+                    "command": ["sh", "-c", f"{setup}touch {READY_FILE} && exec sleep infinity"],
+                    "env": [{"name": "PYTHONPATH", "value": MOUNT_PATH}],
+                    "readinessProbe": {"exec": {"command": ["test", "-f", READY_FILE]}, "periodSeconds": 2},
+                    "volumeMounts": [{"name": "code", "mountPath": MOUNT_PATH, "readOnly": True}],
+                }
+            ],
+            "volumes": [{"name": "code", "configMap": {"name": CONFIGMAP_NAME, "items": items}}],
+        },
+    }
+
+
+def frame_request(req: dict[str, Any]) -> tuple[list[str], str]:
+    """The exec argv and the stdin text for one request."""
+    payload = json.dumps(req, separators=(",", ":"))
+    size = len(payload.encode("utf-8"))
+    return ["python", f"{MOUNT_PATH}/entry.py", str(size)], payload
+
+
+def parse_response(stdout: str) -> dict[str, Any]:
+    """The response JSON after the marker line; a clear error when the pod answered something else."""
+    _, sep, body = stdout.partition(MARKER)
+    if not sep:
+        raise PlatformError(f"the client pod gave no response (stdout: {stdout[-500:]!r})")
+    _, _, answer = body.partition("\n")
+    for line in reversed(answer.strip().splitlines()):
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(parsed, dict):
+            return parsed
+    raise PlatformError(f"the client pod's response is not JSON: {answer[-500:]!r}")
+
+
+class Exec(Protocol):
+    def __call__(self, argv: list[str], stdin: str, timeout: float) -> str: ...
+
+
+class PodClientRunner:
+    """A ClientRunner that executes requests in the namespace's client pod."""
+
+    def __init__(self, exec_in_pod: Exec, *, timeout_margin_s: float = 30.0) -> None:
+        self._exec = exec_in_pod
+        self._margin = timeout_margin_s
+
+    def run(self, req: dict[str, Any]) -> Any:
+        argv, stdin = frame_request(req)
+        timeout = float((req.get("args") or {}).get("timeout_s") or 60) + self._margin
+        return raise_for_response(parse_response(self._exec(argv, stdin, timeout)))

@@ -1,0 +1,131 @@
+"""Installing the pinned Strimzi Cluster Operator: Helm OCI chart (default) or the release YAML.
+
+The CRDs are always applied first from the release's strimzi-crds-<v>.yaml, because `helm upgrade` never
+updates CRDs (critical when moving between 0.45 and 1.x). The install is done once the Deployment
+`strimzi-cluster-operator` reports Available.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from kconform.platforms.kubernetes.settings import KubeSettings
+
+CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
+RELEASE = "strimzi"
+DEPLOYMENT = "strimzi-cluster-operator"
+OPERATOR_SELECTOR = "name=strimzi-cluster-operator"
+RELEASES_URL = "https://github.com/strimzi/strimzi-kafka-operator/releases/download/{v}/{file}"
+YAML_DEFAULT_NAMESPACE = "myproject"  # what the release YAML hard-codes in its RoleBindings
+CLUSTER_SCOPED = frozenset({"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"})
+
+
+def crds_url(version: str) -> str:
+    return RELEASES_URL.format(v=version, file=f"strimzi-crds-{version}.yaml")
+
+
+def operator_yaml_url(version: str) -> str:
+    return RELEASES_URL.format(v=version, file=f"strimzi-cluster-operator-{version}.yaml")
+
+
+def helm_command(settings: KubeSettings, context: str | None, helm: str = "helm") -> list[str]:
+    argv = [
+        helm,
+        "upgrade",
+        "--install",
+        RELEASE,
+        CHART,
+        "--version",
+        settings.profile.strimzi,
+        "--namespace",
+        settings.operator_namespace,
+        "--create-namespace",
+        "--skip-crds",  # applied explicitly beforehand
+    ]
+    if settings.watch_namespaces:
+        argv += ["--set-json", "watchNamespaces=" + _json_list(settings.watch_namespaces)]
+    else:
+        argv += ["--set", "watchAnyNamespace=true"]
+    if context:
+        argv += ["--kube-context", context]
+    return argv
+
+
+def _json_list(items: tuple[str, ...]) -> str:
+    return "[" + ",".join(f'"{i}"' for i in items) + "]"
+
+
+def rewrite_namespace(documents: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
+    """The release YAML for a namespace: namespaced objects and binding subjects moved off `myproject`."""
+    out = []
+    for doc in documents:
+        doc = yaml.safe_load(yaml.safe_dump(doc))  # a deep copy
+        if doc.get("kind") not in CLUSTER_SCOPED:
+            doc.setdefault("metadata", {})["namespace"] = namespace
+        for subject in doc.get("subjects") or []:
+            if subject.get("namespace") == YAML_DEFAULT_NAMESPACE:
+                subject["namespace"] = namespace
+        out.append(doc)
+    return out
+
+
+def watch_env(documents: list[dict[str, Any]], settings: KubeSettings) -> list[dict[str, Any]]:
+    """Point STRIMZI_NAMESPACE of the operator Deployment at the watched namespaces (or all: `*`)."""
+    value = ",".join(settings.watch_namespaces) if settings.watch_namespaces else "*"
+    for doc in documents:
+        if doc.get("kind") == "Deployment" and doc["metadata"].get("name") == DEPLOYMENT:
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                env = [e for e in container.get("env", []) if e.get("name") != "STRIMZI_NAMESPACE"]
+                container["env"] = [{"name": "STRIMZI_NAMESPACE", "value": value}, *env]
+    return documents
+
+
+def parse_documents(text: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(text) if isinstance(d, dict) and d.get("kind")]
+
+
+@dataclass(frozen=True)
+class InstallStep:
+    """One thing the install does: a command, or applying every document of a URL."""
+
+    describe: str
+    argv: list[str] | None = None
+    url: str | None = None
+
+
+def steps(settings: KubeSettings, context: str | None, helm: str = "helm") -> list[InstallStep]:
+    v = settings.profile.strimzi
+    out = [InstallStep(f"apply the Strimzi {v} CRDs (server-side)", url=crds_url(v))]
+    if settings.install == "helm":
+        out.append(
+            InstallStep(f"install the Strimzi {v} operator chart", argv=helm_command(settings, context, helm))
+        )
+    else:
+        out.append(
+            InstallStep(
+                f"apply the Strimzi {v} release YAML in namespace {settings.operator_namespace}",
+                url=operator_yaml_url(v),
+            )
+        )
+    return out
+
+
+def deployment_available(deployment: dict[str, Any] | None) -> bool:
+    """Available=True and every replica ready, at the current generation."""
+    if not deployment:
+        return False
+    status = deployment.get("status") or {}
+    spec_replicas = (deployment.get("spec") or {}).get("replicas", 1)
+    if status.get("observedGeneration") != (deployment.get("metadata") or {}).get("generation"):
+        return False
+    available = any(
+        c.get("type") == "Available" and c.get("status") == "True" for c in status.get("conditions") or []
+    )
+    return available and (status.get("readyReplicas") or 0) >= spec_replicas
+
+
+Fetch = Callable[[str], str]

@@ -1,0 +1,219 @@
+"""A small facade over the official `kubernetes` client: everything else talks to the API through it.
+
+Resources are applied with server-side apply (field manager `kconform`, conflicts forced, unknown fields
+rejected by the API server: fieldValidation=Strict). ApiException is wrapped into kconform errors carrying the
+API's own message.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from kconform.errors import ManifestError, PlatformError
+
+FIELD_MANAGER = "kconform"
+
+
+def api_message(err: Exception) -> str:
+    """The API server's message from an ApiException body, else the exception text."""
+    body = getattr(err, "body", None)
+    if body:
+        try:
+            return str(json.loads(body).get("message") or body)
+        except (ValueError, AttributeError):
+            return str(body)
+    return str(getattr(err, "reason", None) or err)
+
+
+def wrap(err: Exception, action: str) -> PlatformError | ManifestError:
+    status = getattr(err, "status", None)
+    message = f"{action}: {api_message(err)}"
+    # 422 Invalid / 400 BadRequest with strict field validation: the manifest is wrong, not the cluster.
+    if status in (400, 422):
+        return ManifestError(message)
+    return PlatformError(message)
+
+
+def _is_not_found(err: Exception) -> bool:
+    return getattr(err, "status", None) == 404
+
+
+class Kube:
+    """One API connection (a kubeconfig context)."""
+
+    def __init__(self, *, context: str | None = None, kubeconfig: str | None = None) -> None:
+        from kubernetes import client, config, dynamic
+        from kubernetes.client.rest import ApiException
+        from kubernetes.config.config_exception import ConfigException
+
+        self._api_exception = ApiException
+        try:
+            api_client = config.new_client_from_config(config_file=kubeconfig, context=context)
+        except (ConfigException, OSError, TypeError) as err:
+            raise PlatformError(f"cannot load kubeconfig context {context or '(current)'}: {err}") from err
+        self.api_client = api_client
+        self.core = client.CoreV1Api(api_client)
+        self.apps = client.AppsV1Api(api_client)
+        self.version_api = client.VersionApi(api_client)
+        self.extensions = client.ApiextensionsV1Api(api_client)
+        self._dynamic_factory = lambda: dynamic.DynamicClient(api_client)
+        self._dynamic: Any = None
+
+    @property
+    def dynamic(self) -> Any:
+        if self._dynamic is None:
+            try:
+                self._dynamic = self._dynamic_factory()
+            except Exception as err:  # discovery errors come as several exception types
+                raise PlatformError(f"cannot reach the Kubernetes API: {err}") from err
+        return self._dynamic
+
+    @contextmanager
+    def _api(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except self._api_exception as err:
+            raise wrap(err, action) from err
+
+    def _resource(self, api_version: str, kind: str) -> Any:
+        with self._api(f"find API {api_version} {kind}"):
+            return self.dynamic.resources.get(api_version=api_version, kind=kind)
+
+    # --- generic resources
+    def server_version(self) -> str:
+        with self._api("read server version"):
+            info = self.version_api.get_code()
+        return str(info.git_version).lstrip("v")
+
+    def apply(self, resource: dict[str, Any]) -> dict[str, Any]:
+        meta = resource["metadata"]
+        where = f"{resource['kind']} {meta.get('namespace', '')}/{meta['name']}".replace(" /", " ")
+        api = self._resource(resource["apiVersion"], resource["kind"])
+        with self._api(f"apply {where}"):
+            result = self.dynamic.server_side_apply(
+                api,
+                body=resource,
+                name=meta["name"],
+                namespace=meta.get("namespace"),
+                field_manager=FIELD_MANAGER,
+                force_conflicts=True,
+                query_params=[("fieldValidation", "Strict")],
+            )
+        return dict(result.to_dict())
+
+    def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        api = self._resource(api_version, kind)
+        try:
+            return dict(api.get(name=name, namespace=namespace).to_dict())
+        except self._api_exception as err:
+            if _is_not_found(err):
+                return None
+            raise wrap(err, f"get {kind} {namespace}/{name}") from err
+
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        api = self._resource(api_version, kind)
+        with self._api(f"list {kind} in {namespace or 'all namespaces'}"):
+            items = api.get(namespace=namespace, label_selector=label_selector).to_dict().get("items") or []
+        return [dict(i) for i in items]
+
+    def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
+        """Delete (foreground); False when it was already gone."""
+        api = self._resource(api_version, kind)
+        try:
+            api.delete(name=name, namespace=namespace, propagation_policy="Foreground")
+        except self._api_exception as err:
+            if _is_not_found(err):
+                return False
+            raise wrap(err, f"delete {kind} {namespace}/{name}") from err
+        return True
+
+    # --- core helpers
+    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
+        """The Secret's data decoded to text. Never logged by this module."""
+        with self._api(f"read Secret {namespace}/{name}"):
+            secret = self.core.read_namespaced_secret(name, namespace)
+        return decode_secret_data(secret.data or {})
+
+    def events(self, namespace: str) -> list[dict[str, Any]]:
+        with self._api(f"list events in {namespace}"):
+            items = self.core.list_namespaced_event(namespace).items
+        return [self.api_client.sanitize_for_serialization(e) for e in items]
+
+    def pods(self, namespace: str, label_selector: str | None = None) -> list[dict[str, Any]]:
+        with self._api(f"list pods in {namespace}"):
+            items = self.core.list_namespaced_pod(namespace, label_selector=label_selector).items
+        return [self.api_client.sanitize_for_serialization(p) for p in items]
+
+    def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        *,
+        previous: bool = False,
+        tail: int = 500,
+    ) -> str:
+        with self._api(f"read log of {namespace}/{pod}{'/' + container if container else ''}"):
+            return str(
+                self.core.read_namespaced_pod_log(
+                    pod, namespace, container=container, previous=previous, tail_lines=tail
+                )
+            )
+
+    def exec(
+        self, namespace: str, pod: str, container: str, argv: list[str], stdin: str, timeout: float
+    ) -> str:
+        """Run argv in a container with `stdin`; return stdout. Non-zero exit -> PlatformError with stderr."""
+        from kubernetes.stream import stream
+
+        with self._api(f"exec in {namespace}/{pod}"):
+            ws = stream(
+                self.core.connect_get_namespaced_pod_exec,
+                pod,
+                namespace,
+                container=container,
+                command=argv,
+                stdin=True,
+                stdout=True,
+                stderr=True,
+                tty=False,
+                _preload_content=False,
+            )
+        try:
+            ws.write_stdin(stdin)
+            ws.close_channel(0)  # EOF on stdin where the API speaks v5; the framing does not rely on it
+            ws.run_forever(timeout=timeout)
+            stdout, stderr = ws.read_stdout(), ws.read_stderr()
+            code = ws.returncode
+        finally:
+            ws.close()
+        if code not in (0, None):
+            raise PlatformError(f"`{' '.join(argv)}` in {namespace}/{pod} exited {code}: {stderr[-2000:]}")
+        return str(stdout)
+
+    def port_forward(self, namespace: str, pod: str, port: int) -> Any:
+        """A socket to `port` of the pod (for the bridge), through the API server."""
+        from kubernetes.stream import portforward
+
+        with self._api(f"port-forward {namespace}/{pod}:{port}"):
+            forward = portforward(
+                self.core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
+            )
+        return forward.socket(port)
+
+    def crds(self, group: str = "kafka.strimzi.io") -> list[dict[str, Any]]:
+        """The installed CRDs of a group: on a real cluster these are the schema truth."""
+        with self._api("list CustomResourceDefinitions"):
+            items = self.extensions.list_custom_resource_definition().items
+        out = [self.api_client.sanitize_for_serialization(c) for c in items]
+        return [c for c in out if (c.get("spec") or {}).get("group") == group]
+
+
+def decode_secret_data(data: Mapping[str, str | bytes]) -> dict[str, str]:
+    return {key: base64.b64decode(value).decode("utf-8") for key, value in data.items()}

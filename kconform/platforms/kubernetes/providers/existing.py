@@ -1,0 +1,47 @@
+"""An existing cluster named by a kubeconfig context: used as it is, never created or deleted."""
+
+from __future__ import annotations
+
+from kconform.errors import UsageError
+from kconform.platforms.kubernetes.fingerprint import Fingerprint
+from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes.settings import KubeSettings
+
+
+class ExistingProvider:
+    name = "existing"
+
+    def __init__(self, settings: KubeSettings, external_host: str = "127.0.0.1") -> None:
+        self.settings = settings
+        # Where this machine reaches node ports; the platform refines it from the nodes' addresses.
+        self.external_host = external_host
+
+    def required_tools(self) -> tuple[str, ...]:
+        return ()
+
+    def needs_docker(self) -> bool:
+        return False
+
+    def kubeconfig_context(self) -> str | None:
+        return self.settings.context
+
+    def commands_for_create(self) -> list[list[str]]:
+        return []
+
+    def create(self) -> ClusterInfo:
+        raise UsageError(
+            f"provider 'existing' never creates a cluster; check that context {self.settings.context!r} "
+            "exists in your kubeconfig (kubectl config get-contexts)"
+        )
+
+    def info(self) -> ClusterInfo:
+        return ClusterInfo(self.settings.context, self.settings.kubeconfig, self.external_host, created=False)
+
+    def exists(self) -> bool:
+        return True
+
+    def delete(self) -> None:
+        """Never delete a cluster kconform did not create."""
+
+    def fingerprint(self) -> Fingerprint:
+        return Fingerprint(self.name, "existing", "existing", self.settings.profile.strimzi)

@@ -1,0 +1,115 @@
+"""kind: a control-plane and two workers in Docker, node ports mapped to 127.0.0.1 at fixed ports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kconform.errors import UsageError
+from kconform.paths import MANIFESTS_DIR, cache_dir
+from kconform.platforms.kubernetes import shell
+from kconform.platforms.kubernetes.fingerprint import Fingerprint
+from kconform.platforms.kubernetes.providers.base import ClusterInfo, version_from_image
+from kconform.platforms.kubernetes.settings import KubeSettings
+
+TEMPLATE = MANIFESTS_DIR / "kind" / "cluster.yaml"
+LISTEN_ADDRESS = "127.0.0.1"
+CREATE_TIMEOUT_S = 600.0
+
+
+def node_image(settings: KubeSettings) -> str | None:
+    """The pinned node image for the requested Kubernetes version (newest pinned one by default)."""
+    images = settings.profile.kind_node_images
+    if settings.kubernetes_version is None:
+        return images[-1].image if images else None
+    for pinned in images:
+        if pinned.kubernetes == settings.kubernetes_version or pinned.kubernetes.startswith(
+            settings.kubernetes_version + "."
+        ):
+            return pinned.image
+    choices = ", ".join(i.kubernetes for i in images) or "none pinned"
+    raise UsageError(
+        f"no kind node image pinned for Kubernetes {settings.kubernetes_version} with Strimzi "
+        f"{settings.profile.strimzi}; choose one of: {choices}"
+    )
+
+
+def render_config(settings: KubeSettings) -> dict[str, Any]:
+    """The kind Cluster config: the template's topology plus the node image and the fixed port mappings."""
+    config: dict[str, Any] = yaml.safe_load(TEMPLATE.read_text())
+    image = node_image(settings)
+    mappings = [
+        {"containerPort": port, "hostPort": port, "listenAddress": LISTEN_ADDRESS, "protocol": "TCP"}
+        for port in settings.node_ports
+    ]
+    for node in config["nodes"]:
+        if image:
+            node["image"] = image
+        # With externalTrafficPolicy Cluster any node forwards a NodePort, so the control plane suffices.
+        if node["role"] == "control-plane":
+            node["extraPortMappings"] = mappings
+    return config
+
+
+class KindProvider:
+    name = "kind"
+
+    def __init__(self, settings: KubeSettings, config_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.config_path = (config_dir or cache_dir() / "kind") / f"{settings.cluster_name}.yaml"
+
+    def required_tools(self) -> tuple[str, ...]:
+        return ("kind",)
+
+    def needs_docker(self) -> bool:
+        return True
+
+    def kubeconfig_context(self) -> str:
+        return f"kind-{self.settings.cluster_name}"
+
+    def commands_for_create(self) -> list[list[str]]:
+        return [
+            [
+                "kind",
+                "create",
+                "cluster",
+                "--name",
+                self.settings.cluster_name,
+                "--config",
+                str(self.config_path),
+                "--wait",
+                "300s",
+            ]
+        ]
+
+    def write_config(self) -> Path:
+        self.config_path.parent.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(yaml.safe_dump(render_config(self.settings), sort_keys=False))
+        return self.config_path
+
+    def create(self) -> ClusterInfo:
+        self.write_config()
+        for argv in self.commands_for_create():
+            shell.run(argv, timeout=CREATE_TIMEOUT_S)
+        return ClusterInfo(self.kubeconfig_context(), None, LISTEN_ADDRESS, created=True)
+
+    def info(self) -> ClusterInfo:
+        return ClusterInfo(self.kubeconfig_context(), None, LISTEN_ADDRESS, created=False)
+
+    def exists(self) -> bool:
+        names = shell.run(["kind", "get", "clusters"], timeout=60).split()
+        return self.settings.cluster_name in names
+
+    def delete(self) -> None:
+        shell.run(["kind", "delete", "cluster", "--name", self.settings.cluster_name], timeout=300)
+
+    def fingerprint(self) -> Fingerprint:
+        image = node_image(self.settings)
+        return Fingerprint(
+            provider=self.name,
+            kubernetes=version_from_image(image) or "kind-default",
+            node_image=image or "kind-default",
+            strimzi=self.settings.profile.strimzi,
+        )

@@ -1,0 +1,85 @@
+"""minikube with the docker driver; NodePorts are reached at `minikube ip`."""
+
+from __future__ import annotations
+
+import json
+
+from kconform.platforms.kubernetes import shell
+from kconform.platforms.kubernetes.fingerprint import Fingerprint
+from kconform.platforms.kubernetes.providers.base import ClusterInfo, version_from_image
+from kconform.platforms.kubernetes.settings import KubeSettings
+
+CREATE_TIMEOUT_S = 900.0
+
+
+def kubernetes_version(settings: KubeSettings) -> str:
+    """minikube wants a full version; default to the Kubernetes of the profile's newest pinned kind image."""
+    if settings.kubernetes_version:
+        return settings.kubernetes_version
+    images = settings.profile.kind_node_images
+    return (version_from_image(images[-1].image) if images else None) or "stable"
+
+
+class MinikubeProvider:
+    name = "minikube"
+
+    def __init__(self, settings: KubeSettings) -> None:
+        self.settings = settings
+
+    def required_tools(self) -> tuple[str, ...]:
+        return ("minikube",)
+
+    def needs_docker(self) -> bool:
+        return True
+
+    def kubeconfig_context(self) -> str:
+        return self.settings.cluster_name  # minikube names the context after the profile
+
+    def _version_flag(self) -> str:
+        version = kubernetes_version(self.settings)
+        return version if version == "stable" else f"v{version.lstrip('v')}"
+
+    def commands_for_create(self) -> list[list[str]]:
+        return [
+            [
+                "minikube",
+                "start",
+                "--profile",
+                self.settings.cluster_name,
+                "--driver",
+                "docker",
+                "--kubernetes-version",
+                self._version_flag(),
+                "--cpus",
+                "2",
+                "--memory",
+                "6g",
+                "--wait",
+                "all",
+            ]
+        ]
+
+    def _ip(self) -> str:
+        return shell.run(["minikube", "ip", "--profile", self.settings.cluster_name], timeout=60).strip()
+
+    def create(self) -> ClusterInfo:
+        for argv in self.commands_for_create():
+            shell.run(argv, timeout=CREATE_TIMEOUT_S)
+        return ClusterInfo(self.kubeconfig_context(), None, self._ip(), created=True)
+
+    def info(self) -> ClusterInfo:
+        return ClusterInfo(self.kubeconfig_context(), None, self._ip(), created=False)
+
+    def exists(self) -> bool:
+        listing = json.loads(
+            shell.run(["minikube", "profile", "list", "--output", "json"], timeout=60) or "{}"
+        )
+        names = {p.get("Name") for p in listing.get("valid") or []}
+        return self.settings.cluster_name in names
+
+    def delete(self) -> None:
+        shell.run(["minikube", "delete", "--profile", self.settings.cluster_name], timeout=300)
+
+    def fingerprint(self) -> Fingerprint:
+        version = kubernetes_version(self.settings)
+        return Fingerprint(self.name, version, f"minikube-docker:{version}", self.settings.profile.strimzi)

@@ -1,0 +1,118 @@
+"""Everything a kubernetes run executes, in order, as data (shown by `kconform plan`).
+
+A step is a command (argv), a manifest (one object applied server-side) or a URL whose documents are applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kconform import resources
+from kconform.platforms.kubernetes import client_pod, external, install
+from kconform.platforms.kubernetes.providers import provider_for
+from kconform.platforms.kubernetes.providers.kind import render_config
+from kconform.platforms.kubernetes.settings import KubeSettings
+
+
+@dataclass(frozen=True)
+class Step:
+    describe: str
+    argv: list[str] | None = None
+    manifest: dict[str, Any] | None = None
+    url: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"describe": self.describe}
+        for key in ("argv", "manifest", "url"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+
+def namespace_manifest(name: str, run_id: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {resources.RUN_LABEL: run_id}},
+    }
+
+
+def example_cluster(settings: KubeSettings, namespace: str, host: str) -> list[dict[str, Any]]:
+    """The Kafka cluster a run starts with: internal plain + TLS (mTLS users) and a node-port listener."""
+    listeners = [
+        resources.internal_listener("plain", 9092, False, None),
+        resources.internal_listener("tls", 9093, True, "tls"),
+        external.nodeport_listener("external", 9094, True, "tls", host=host, node_ports=settings.node_ports),
+    ]
+    return resources.kafka_cluster(
+        settings.profile,
+        settings.mode,
+        name="kconform",
+        namespace=namespace,
+        listeners=listeners,
+        authorization={"type": "simple"},
+        super_users=("CN=kconform-admin",),
+        run_id=settings.run_id,
+    )
+
+
+def build(
+    settings: KubeSettings, *, test_namespace: str | None = None, host: str = "127.0.0.1"
+) -> list[Step]:
+    provider = provider_for(settings)
+    namespace = test_namespace or f"kconform-{settings.run_id}"
+    labels = {resources.RUN_LABEL: settings.run_id}
+    steps: list[Step] = []
+    if provider.needs_docker():
+        steps.append(Step("check that the Docker engine runs", argv=["docker", "info"]))
+    if settings.provider == "kind":
+        steps.append(
+            Step(
+                "write the kind cluster config",
+                manifest=render_config(settings),
+                notes=(f"written to {getattr(provider, 'config_path', '')}",),
+            )
+        )
+    fingerprint = provider.fingerprint()
+    create_notes = (
+        "skipped when a cluster of that name carries the same fingerprint "
+        f"({fingerprint.provider}, k8s {fingerprint.kubernetes}, {fingerprint.node_image}, "
+        f"strimzi {fingerprint.strimzi}); recreated when it differs",
+    )
+    for argv in provider.commands_for_create():
+        steps.append(Step(f"create the {provider.name} cluster", argv=argv, notes=create_notes))
+    if settings.provider != "existing":
+        steps.append(Step("record the cluster fingerprint", manifest=fingerprint.to_configmap()))
+    steps.append(
+        Step("operator namespace", manifest=namespace_manifest(settings.operator_namespace, settings.run_id))
+    )
+    context = provider.kubeconfig_context()
+    for item in install.steps(settings, context):
+        steps.append(Step(item.describe, argv=item.argv, url=item.url))
+    steps.append(
+        Step(
+            f"wait for Deployment {settings.operator_namespace}/{install.DEPLOYMENT} to be Available",
+            notes=("diagnostics on timeout: operator pod phases, namespace events, operator log tail",),
+        )
+    )
+    steps.append(Step("test namespace", manifest=namespace_manifest(namespace, settings.run_id)))
+    steps.append(
+        Step(
+            "client code for the in-cluster client pod", manifest=client_pod.code_configmap(namespace, labels)
+        )
+    )
+    steps.append(
+        Step(
+            "in-cluster client pod",
+            manifest=client_pod.pod(
+                namespace, labels, settings.client_image, pip_install=settings.client_pip_install
+            ),
+        )
+    )
+    for resource in example_cluster(settings, namespace, host):
+        steps.append(Step(f"{resource['kind']} {resource['metadata']['name']}", manifest=resource))
+    return steps

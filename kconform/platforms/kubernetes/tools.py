@@ -1,0 +1,184 @@
+"""Cluster tools (kind, kubectl, helm, minikube): the one on PATH, or a pinned download verified by SHA-256.
+
+Only checksums confirmed from the projects' published release checksums are listed; a tool/os/arch without one
+is never downloaded — the user is told to install it instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import platform
+import shutil
+import tarfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from kconform.errors import MissingPrerequisite, PlatformError
+from kconform.paths import cache_dir
+from kconform.platforms.kubernetes import shell
+
+DOWNLOAD_TIMEOUT_S = 120.0
+
+INSTALL_HINTS = {
+    "kind": "https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
+    "kubectl": "https://kubernetes.io/docs/tasks/tools/",
+    "helm": "https://helm.sh/docs/intro/install/",
+    "minikube": "https://minikube.sigs.k8s.io/docs/start/",
+    "docker": "https://docs.docker.com/engine/install/",
+}
+
+
+@dataclass(frozen=True)
+class ToolDownload:
+    version: str
+    url: str
+    sha256: str
+    member: str | None = None  # path inside a .tar.gz; None for a bare binary
+
+
+_KIND = "https://kind.sigs.k8s.io/dl/v0.32.0/kind-{os}-{arch}"
+_KUBECTL = "https://dl.k8s.io/release/v1.35.5/bin/{os}/{arch}/kubectl"
+_HELM = "https://get.helm.sh/helm-v3.20.0-{os}-{arch}.tar.gz"
+
+# (tool, os, arch) -> download. Checksums from the release assets' published .sha256sum / .sha256 files.
+DOWNLOADS: dict[tuple[str, str, str], ToolDownload] = {
+    ("kind", "linux", "amd64"): ToolDownload(
+        "v0.32.0",
+        _KIND.format(os="linux", arch="amd64"),
+        "50030de23cf40a18505f20426f6a8506bedf13c6e509244bd1fa9463721b0f54",
+    ),
+    ("kind", "linux", "arm64"): ToolDownload(
+        "v0.32.0",
+        _KIND.format(os="linux", arch="arm64"),
+        "b92cd615e97585de8ddade28ed5cd7feb4248d717c233eea5b03c37298900f5d",
+    ),
+    ("kind", "darwin", "amd64"): ToolDownload(
+        "v0.32.0",
+        _KIND.format(os="darwin", arch="amd64"),
+        "295ac6d0d634c9819c9907df45e3017d1f13166bd13c3404c45e79f7faa47498",
+    ),
+    ("kind", "darwin", "arm64"): ToolDownload(
+        "v0.32.0",
+        _KIND.format(os="darwin", arch="arm64"),
+        "dca67911095a110c2b5c36e26df6cac860c602033e456c0db47be498cdef1ebb",
+    ),
+    ("kubectl", "linux", "amd64"): ToolDownload(
+        "v1.35.5",
+        _KUBECTL.format(os="linux", arch="amd64"),
+        "90f75ea6ecc9ea5633262e1c0b83a40560003b30fc94a04cb099404fcef0c224",
+    ),
+    ("kubectl", "linux", "arm64"): ToolDownload(
+        "v1.35.5",
+        _KUBECTL.format(os="linux", arch="arm64"),
+        "ac69e06fd6860d69786692f5af1c3a1208ed54f8366a4d97ab15c172e99765ee",
+    ),
+    ("helm", "linux", "amd64"): ToolDownload(
+        "v3.20.0",
+        _HELM.format(os="linux", arch="amd64"),
+        "dbb4c8fc8e19d159d1a63dda8db655f9ffa4aac1b9a6b188b34a40957119b286",
+        "linux-amd64/helm",
+    ),
+    ("helm", "linux", "arm64"): ToolDownload(
+        "v3.20.0",
+        _HELM.format(os="linux", arch="arm64"),
+        "bfb14953295d5324d47ab55f3dfba6da28d46c848978c8fbf412d4271bdc29f1",
+        "linux-arm64/helm",
+    ),
+    ("helm", "darwin", "amd64"): ToolDownload(
+        "v3.20.0",
+        _HELM.format(os="darwin", arch="amd64"),
+        "724aef60f737ca73cfcc77924219dbfb229dde8492b2722cb372da617fd77367",
+        "darwin-amd64/helm",
+    ),
+    ("helm", "darwin", "arm64"): ToolDownload(
+        "v3.20.0",
+        _HELM.format(os="darwin", arch="arm64"),
+        "1cb8022ef9c88026adf236cbdf02a80bf7678632d1c39d3d8045e815959ab20e",
+        "darwin-arm64/helm",
+    ),
+}
+
+
+def host_platform() -> tuple[str, str]:
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    return platform.system().lower(), arch
+
+
+def tools_dir() -> Path:
+    return cache_dir() / "tools"
+
+
+def _fetch(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:  # noqa: S310 - pinned URLs
+            return bytes(response.read())
+    except (urllib.error.URLError, OSError) as err:
+        raise MissingPrerequisite(f"cannot download {url} ({err}); install it yourself or go online") from err
+
+
+def install(name: str, download: ToolDownload, target_dir: Path) -> Path:
+    """Download, verify and unpack one tool; a checksum mismatch deletes the download and refuses."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    archive = target_dir / (Path(download.url).name + ".part")
+    archive.write_bytes(_fetch(download.url))
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    if digest != download.sha256:
+        archive.unlink(missing_ok=True)
+        raise PlatformError(
+            f"refusing {name} {download.version} from {download.url}: SHA-256 {digest} does not match the "
+            f"pinned {download.sha256}; the file was deleted"
+        )
+    binary = target_dir / name
+    if download.member is None:
+        archive.replace(binary)
+    else:
+        with tarfile.open(fileobj=io.BytesIO(archive.read_bytes()), mode="r:gz") as tar:
+            member = tar.extractfile(download.member)
+            if member is None:
+                raise PlatformError(f"{download.url} has no {download.member}")
+            binary.write_bytes(member.read())
+        archive.unlink()
+    binary.chmod(0o755)
+    return binary
+
+
+def ensure_tool(
+    name: str,
+    *,
+    downloads: dict[tuple[str, str, str], ToolDownload] | None = None,
+    base_dir: Path | None = None,
+) -> Path:
+    """The path of a usable `name`: from PATH, from the cache, or downloaded and verified now."""
+    on_path = shutil.which(name)
+    if on_path:
+        return Path(on_path)
+    system, arch = host_platform()
+    download = (DOWNLOADS if downloads is None else downloads).get((name, system, arch))
+    hint = INSTALL_HINTS.get(name, "")
+    if download is None:
+        raise MissingPrerequisite(
+            f"{name} is not on PATH and kconform has no verified download for {system}/{arch}; "
+            f"install it: {hint}"
+        )
+    target_dir = (base_dir or tools_dir()) / f"{name}-{download.version}"
+    cached = target_dir / name
+    if cached.is_file() and os.access(cached, os.X_OK):
+        return cached
+    return install(name, download, target_dir)
+
+
+def check_docker() -> None:
+    """Docker client present and engine running, or one line saying what to do."""
+    if shutil.which("docker") is None:
+        raise MissingPrerequisite(
+            f"docker is not installed ({INSTALL_HINTS['docker']}) or use --provider existing"
+        )
+    if not shell.succeeds(["docker", "info"], timeout=30):
+        raise MissingPrerequisite(
+            "the Docker engine is not running (`docker info` fails): start Docker or use --provider existing"
+        )

@@ -1,0 +1,341 @@
+"""One realised Kafka cluster of the local platform: CAs, node certificates, ZooKeeper or KRaft nodes.
+
+It does what the Cluster Operator does for a Kafka CR, with processes instead of pods: creates the cluster
+and clients CAs (and their Secrets), a certificate per node, formats KRaft storage, starts the nodes, and
+reports a status shaped like Strimzi's (Ready condition, listeners with bootstrap addresses and CA).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import subprocess
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kconform.clients.operations import Credentials, Endpoint
+from kconform.errors import PlatformError
+from kconform.platforms.local import jars, topology
+from kconform.platforms.local.forwarder import Forwarder
+from kconform.platforms.local.java import JavaRuntime
+from kconform.platforms.local.pki import CertificateAuthority, write_pem
+from kconform.platforms.local.ports import free_ports, wait_for_port
+from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
+from kconform.versions import Profile
+
+# Small heaps and a quick-starting JIT: several JVMs share a 2-core machine and live for minutes.
+JVM_OPTIONS = [
+    "-Xms128m",
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Djava.awt.headless=true",
+]
+
+
+def kafka_cluster_id() -> str:
+    """A Kafka-style cluster ID: 16 random bytes, URL-safe base64 without padding, never starting with '-'."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class LocalKafka:
+    """A running cluster; created by `start()`."""
+
+    topology: topology.Topology
+    kafka_version: str
+    cluster_ca: CertificateAuthority
+    clients_ca: CertificateAuthority
+    node_ports: dict[int, topology.NodePorts]
+    processes: list[ManagedProcess] = field(default_factory=list)
+    forwarders: list[Forwarder] = field(default_factory=list)
+    bootstrap_ports: dict[str, int] = field(default_factory=dict)
+    cluster_id: str = ""
+    admin_credentials: Credentials | None = None
+    started_at: float = 0.0
+    ready_after_s: float = 0.0
+
+    def listener(self, name: str) -> topology.ListenerSpec:
+        for item in self.topology.listeners:
+            if item.name == name:
+                return item
+        raise PlatformError(f"Kafka {self.topology.cluster} has no listener {name!r}")
+
+    def admin_endpoint(self) -> Endpoint:
+        """The replication listener, authenticated with an operator certificate (a super user)."""
+        ports = [self.node_ports[b.node_id].replication for b in self.topology.brokers]
+        return Endpoint(bootstrap=",".join(f"localhost:{p}" for p in ports), tls=True)
+
+    def secrets(self) -> dict[str, dict[str, str]]:
+        """The Secrets the operator creates for the cluster, under Strimzi's names and keys."""
+        name = self.topology.cluster
+        return {
+            f"{name}-cluster-ca-cert": {"ca.crt": self.cluster_ca.cert_pem},
+            f"{name}-cluster-ca": {"ca.key": self.cluster_ca.key_pem},
+            f"{name}-clients-ca-cert": {"ca.crt": self.clients_ca.cert_pem},
+            f"{name}-clients-ca": {"ca.key": self.clients_ca.key_pem},
+        }
+
+    def status_listeners(self) -> list[dict[str, Any]]:
+        entries = []
+        for item in self.topology.listeners:
+            if item.type == "nodeport":
+                addresses = [("127.0.0.1", self.bootstrap_ports[item.name])]
+            else:
+                addresses = [
+                    ("localhost", self.node_ports[b.node_id].listeners[item.name])
+                    for b in self.topology.brokers
+                ]
+            entry: dict[str, Any] = {
+                "name": item.name,
+                "addresses": [{"host": h, "port": p} for h, p in addresses],
+                "bootstrapServers": ",".join(f"{h}:{p}" for h, p in addresses),
+            }
+            if item.tls:
+                entry["certificates"] = [self.cluster_ca.cert_pem]
+            entries.append(entry)
+        return entries
+
+    def process_for(self, node: topology.NodeSpec) -> ManagedProcess | None:
+        for proc in self.processes:
+            if proc.name.endswith(f"-{node.node_id}") and proc.name.startswith(self.topology.cluster):
+                return proc
+        return None
+
+    def ensure_alive(self) -> None:
+        for proc in self.processes:
+            proc.ensure_alive()
+
+    def stop(self) -> None:
+        for forwarder in self.forwarders:
+            forwarder.close()
+        for proc in reversed(self.processes):
+            proc.stop()
+
+
+def _assign_ports(topo: topology.Topology) -> dict[int, topology.NodePorts]:
+    """Free ports for every node and listener, except per-broker nodePorts the resource fixes."""
+    assigned: dict[int, topology.NodePorts] = {}
+    for node in topo.nodes:
+        wanted = 2 + len(topo.listeners)
+        pool = iter(free_ports(wanted))
+        listeners: dict[str, int] = {}
+        for item in topo.listeners:
+            fixed = None
+            if item.type == "nodeport":
+                for override in item.configuration.get("brokers") or []:
+                    if int(override.get("broker", -1)) == node.node_id and override.get("nodePort"):
+                        fixed = int(override["nodePort"])
+            listeners[item.name] = fixed if fixed is not None else next(pool)
+        assigned[node.node_id] = topology.NodePorts(
+            controlplane=next(pool) if node.is_controller and topo.mode == "kraft" else None,
+            replication=next(pool) if node.is_broker else None,
+            listeners=listeners if node.is_broker else {},
+        )
+    return assigned
+
+
+def _node_sans(topo: topology.Topology, node: topology.NodeSpec) -> list[str]:
+    """DNS names and IPs for a node certificate: Strimzi's service names plus what this machine uses."""
+    c, ns = topo.cluster, topo.namespace
+    sans = [
+        "localhost",
+        "127.0.0.1",
+        f"{c}-kafka-bootstrap",
+        f"{c}-kafka-bootstrap.{ns}",
+        f"{c}-kafka-bootstrap.{ns}.svc",
+        f"{c}-kafka-brokers",
+        f"{c}-kafka-brokers.{ns}.svc",
+        f"{node.pod_name(c)}.{c}-kafka-brokers.{ns}.svc",
+    ]
+    for item in topo.listeners:
+        if item.type != "nodeport":
+            continue
+        # Strimzi adds every advertisedHost of this broker and the bootstrap alternativeNames to the cert.
+        sans += list((item.configuration.get("bootstrap") or {}).get("alternativeNames") or [])
+        for override in item.configuration.get("brokers") or []:
+            if int(override.get("broker", -1)) == node.node_id and override.get("advertisedHost"):
+                sans.append(str(override["advertisedHost"]))
+    return list(dict.fromkeys(sans))
+
+
+def start_cluster(
+    kafka: Mapping[str, Any],
+    pools: list[Mapping[str, Any]],
+    *,
+    profile: Profile,
+    java: JavaRuntime,
+    supervisor: ProcessSupervisor,
+    work_dir: Path,
+    timeout: float,
+) -> LocalKafka:
+    """Realise a Kafka CR: CAs, certificates, (ZooKeeper,) nodes; return once every port listens."""
+    topo = topology.plan_topology(kafka, pools)
+    kafka_version = kafka["spec"]["kafka"].get("version") or profile.kafka_version
+    classpath = ":".join(str(p) for p in jars.kafka_classpath(kafka_version))
+    base = work_dir / topo.namespace / topo.cluster
+    base.mkdir(parents=True, exist_ok=True)
+    logging_opts = jars.kafka_logging_jvm_options(kafka_version, base / "logging")
+
+    cluster_ca = CertificateAuthority.create("cluster-ca v0")
+    clients_ca = CertificateAuthority.create("clients-ca v0")
+    cluster = LocalKafka(
+        topology=topo,
+        kafka_version=kafka_version,
+        cluster_ca=cluster_ca,
+        clients_ca=clients_ca,
+        node_ports=_assign_ports(topo),
+        cluster_id=kafka_cluster_id(),
+        started_at=time.monotonic(),
+    )
+    write_pem(base / "cluster-ca.crt", cluster_ca.cert_pem)
+    write_pem(base / "clients-ca.crt", clients_ca.cert_pem)
+    operator_cert = cluster_ca.issue(f"{topo.cluster}-entity-user-operator", organization="io.strimzi")
+    cluster.admin_credentials = Credentials(
+        ca_crt=cluster_ca.cert_pem, user_crt=operator_cert.chain_pem, user_key=operator_cert.key_pem
+    )
+
+    zookeeper_connect = None
+    if topo.mode == "zookeeper":
+        zookeeper_connect = _start_zookeeper(
+            cluster, supervisor, java, classpath, logging_opts, base, timeout
+        )
+
+    commands: list[tuple[topology.NodeSpec, list[str]]] = []
+    for node in topo.nodes:
+        node_dir = base / node.pod_name(topo.cluster)
+        node_dir.mkdir(exist_ok=True)
+        issued = cluster_ca.issue(
+            f"{topo.cluster}-kafka", organization="io.strimzi", sans=_node_sans(topo, node)
+        )
+        keystore = node_dir / "keystore.pem"
+        write_pem(keystore, issued.key_pem + issued.chain_pem)
+        tls_files = topology.TlsFiles(
+            keystore=str(keystore),
+            cluster_ca=str(base / "cluster-ca.crt"),
+            clients_ca=str(base / "clients-ca.crt"),
+        )
+        props = topology.server_properties(
+            topo,
+            node,
+            cluster.node_ports,
+            tls_files,
+            data_dir=str(node_dir / "data"),
+            zookeeper_connect=zookeeper_connect,
+        )
+        props_path = node_dir / "server.properties"
+        props_path.write_text(topology.render_properties(props), encoding="utf-8")
+        java_cmd = [str(java.executable), *JVM_OPTIONS, *logging_opts, "-cp", classpath]
+        if topo.mode == "kraft":
+            _format_storage(java_cmd, props_path, cluster.cluster_id, node, timeout)
+        commands.append((node, [*java_cmd, "kafka.Kafka", str(props_path)]))
+
+    # Controllers and brokers start together, as the pods would.
+    for node, argv in commands:
+        cluster.processes.append(
+            supervisor.start(f"{topo.cluster}-{node.pool or 'kafka'}-{node.node_id}", argv)
+        )
+    with ThreadPoolExecutor(max_workers=max(1, len(commands))) as pool:
+        waits = [pool.submit(_wait_node_ports, cluster, node, timeout) for node, _ in commands]
+        for waited in waits:
+            waited.result()
+    _start_bootstrap_forwarders(cluster)
+    return cluster
+
+
+def _wait_node_ports(cluster: LocalKafka, node: topology.NodeSpec, timeout: float) -> None:
+    proc = cluster.process_for(node)
+    ports = cluster.node_ports[node.node_id]
+    for port in [ports.controlplane, ports.replication, *ports.listeners.values()]:
+        if port is not None:
+            wait_for_port("127.0.0.1", port, timeout, proc)
+
+
+def _start_bootstrap_forwarders(cluster: LocalKafka) -> None:
+    """Node-port listeners get a bootstrap port forwarding to the first broker, like the bootstrap Service."""
+    first = cluster.topology.brokers[0]
+    for item in cluster.topology.listeners:
+        if item.type != "nodeport":
+            continue
+        wanted = (item.configuration.get("bootstrap") or {}).get("nodePort")
+        target = ("127.0.0.1", cluster.node_ports[first.node_id].listeners[item.name])
+        forwarder = Forwarder(int(wanted) if wanted else 0, target)
+        cluster.forwarders.append(forwarder)
+        cluster.bootstrap_ports[item.name] = forwarder.port
+
+
+def _format_storage(
+    java_cmd: list[str], props_path: Path, cluster_id: str, node: topology.NodeSpec, timeout: float
+) -> None:
+    """Format a KRaft node's log directory, as the operator's init does before the first start."""
+    argv = [
+        *java_cmd,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster_id,
+        "-c",
+        str(props_path),
+        "--ignore-formatted",
+    ]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as err:
+        raise PlatformError(
+            f"formatting KRaft storage of node {node.node_id} took over {timeout:.0f}s"
+        ) from err
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
+        raise PlatformError(
+            f"formatting KRaft storage of node {node.node_id} failed (exit {done.returncode}):\n{tail}"
+        )
+
+
+def _start_zookeeper(
+    cluster: LocalKafka,
+    supervisor: ProcessSupervisor,
+    java: JavaRuntime,
+    classpath: str,
+    logging_opts: list[str],
+    base: Path,
+    timeout: float,
+) -> str:
+    (port,) = free_ports(1)
+    zk_dir = base / f"{cluster.topology.cluster}-zookeeper-0"
+    zk_dir.mkdir(exist_ok=True)
+    props = zk_dir / "zookeeper.properties"
+    props.write_text(
+        f"dataDir={zk_dir / 'data'}\nclientPort={port}\nclientPortAddress=127.0.0.1\n"
+        "maxClientCnxns=0\nadmin.enableServer=false\n4lw.commands.whitelist=srvr,ruok\n",
+        encoding="utf-8",
+    )
+    argv = [
+        str(java.executable),
+        *JVM_OPTIONS,
+        *logging_opts,
+        "-cp",
+        classpath,
+        "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+        str(props),
+    ]
+    proc = supervisor.start(f"{cluster.topology.cluster}-zookeeper-0", argv)
+    cluster.processes.append(proc)
+    wait_for_port("127.0.0.1", port, timeout, proc)
+    return f"127.0.0.1:{port}"
+
+
+def random_token(length: int = 8) -> str:
+    return secrets.token_hex(length // 2)

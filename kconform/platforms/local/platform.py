@@ -1,0 +1,360 @@
+"""The local platform: Strimzi resources realised by real Kafka, ZooKeeper and bridge processes.
+
+Like an operator, it keeps the desired resources and reconciles them: a Kafka (with its node pools)
+becomes processes when it is first awaited; a KafkaUser becomes a certificate from the clients CA, a Secret
+and ACLs; a KafkaTopic becomes a topic. Status is written in Strimzi's shape, so scenarios read bootstrap
+addresses from `status.listeners` and credentials from Secrets on every platform alike.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+from kconform.clients import kafka as kafka_clients
+from kconform.clients.local_runner import InProcessRunner
+from kconform.clients.operations import ClientRunner
+from kconform.errors import PlatformError, ResourceFailed, UsageError
+from kconform.platforms.base import Cell, Sidecar
+from kconform.platforms.local import acls, sidecar
+from kconform.platforms.local.cluster import LocalKafka, now, start_cluster
+from kconform.platforms.local.java import find_java
+from kconform.platforms.local.ports import free_ports
+from kconform.platforms.local.processes import ProcessSupervisor
+from kconform.schemas import SchemaSet
+from kconform.versions import Profile
+from kconform.waits import wait_until
+
+KAFKA_KINDS = ("Kafka", "KafkaNodePool", "KafkaUser", "KafkaTopic")
+Key = tuple[str, str, str]  # kind, namespace, name
+
+
+class LocalPlatform:
+    name = "local"
+
+    def __init__(
+        self, profile: Profile, *, run_id: str, work_dir: Path, schemas: SchemaSet | None = None
+    ) -> None:
+        self.profile = profile
+        self.run_id = run_id
+        self.work_dir = work_dir
+        self.schemas = schemas or SchemaSet.for_profile(profile)
+        self.supervisor = ProcessSupervisor(run_id, work_dir / "logs")
+        self._resources: dict[Key, dict[str, Any]] = {}
+        self._secrets: dict[tuple[str, str], dict[str, str]] = {}
+        self._clusters: dict[tuple[str, str], LocalKafka] = {}
+        self._sidecars: dict[tuple[str, str], sidecar.RunningSidecar] = {}
+        self._namespaces: set[str] = set()
+
+    # ------------------------------------------------------------------ cell and namespaces
+    def cell(self, mode: str) -> Cell:
+        return Cell("local", None, None, self.profile.strimzi, self.profile.kafka_version, mode)
+
+    def create_namespace(self, namespace: str) -> None:
+        self._namespaces.add(namespace)
+
+    def delete_namespace(self, namespace: str) -> None:
+        for key in [k for k in self._sidecars if k[0] == namespace]:
+            self.stop_sidecar(*key)
+        for key in [k for k in self._clusters if k[0] == namespace]:
+            self._clusters.pop(key).stop()
+        self._resources = {k: v for k, v in self._resources.items() if k[1] != namespace}
+        self._secrets = {k: v for k, v in self._secrets.items() if k[0] != namespace}
+        self._namespaces.discard(namespace)
+
+    # ------------------------------------------------------------------ resources
+    def apply(self, resource: dict[str, Any]) -> None:
+        kind = resource.get("kind", "")
+        if kind not in KAFKA_KINDS:
+            raise UsageError(f"the local platform realises {', '.join(KAFKA_KINDS)}; got {kind!r}")
+        self.schemas.validate(resource)
+        meta = resource["metadata"]
+        namespace = meta.get("namespace") or "default"
+        key = (kind, namespace, meta["name"])
+        previous = self._resources.get(key)
+        stored = copy.deepcopy(resource)
+        generation = 1
+        if previous is not None:
+            generation = previous["metadata"]["generation"]
+            if previous.get("spec") != stored.get("spec"):
+                generation += 1
+            if kind in ("Kafka", "KafkaNodePool") and (namespace, self._cluster_of(stored)) in self._clusters:
+                if generation != previous["metadata"]["generation"]:
+                    raise UsageError(
+                        f"{kind} {meta['name']}: the local platform does not roll a running cluster; "
+                        "delete the Kafka and apply it again"
+                    )
+        stored["metadata"]["generation"] = generation
+        stored["metadata"]["namespace"] = namespace
+        stored["status"] = (previous or {}).get("status", {})
+        self._resources[key] = stored
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        found = self._resources.get((kind, namespace, name))
+        return copy.deepcopy(found) if found else None
+
+    def wait_ready(self, kind: str, namespace: str, name: str, timeout: float) -> dict[str, Any]:
+        resource = self._resources.get((kind, namespace, name))
+        if resource is None:
+            raise UsageError(f"{kind} {namespace}/{name} was never applied")
+        try:
+            if kind == "Kafka":
+                self._reconcile_kafka(resource, timeout)
+            elif kind == "KafkaUser":
+                self._reconcile_user(resource, timeout)
+            elif kind == "KafkaTopic":
+                self._reconcile_topic(resource, timeout)
+        except ResourceFailed as err:
+            self._set_condition(resource, "NotReady", str(err))
+            raise
+        if kind == "KafkaNodePool":
+            return copy.deepcopy(resource)  # pools have no Ready condition; existing is ready
+        self._set_condition(resource, "Ready")
+        return copy.deepcopy(resource)
+
+    def delete(self, kind: str, namespace: str, name: str) -> None:
+        resource = self._resources.pop((kind, namespace, name), None)
+        if resource is None:
+            return
+        if kind == "Kafka":
+            cluster = self._clusters.pop((namespace, name), None)
+            if cluster:
+                cluster.stop()
+        elif kind == "KafkaUser":
+            cluster = self._clusters.get((namespace, self._cluster_of(resource)))
+            if cluster:
+                with self._admin(cluster) as admin:
+                    acls.reconcile(admin, acls.principal_for(resource), set())
+            self._secrets.pop((namespace, name), None)
+        elif kind == "KafkaTopic":
+            cluster = self._clusters.get((namespace, self._cluster_of(resource)))
+            if cluster:
+                topic = resource["spec"].get("topicName") or name
+                with self._admin(cluster) as admin:
+                    admin.delete_topics([topic])
+
+    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
+        for (ns, cluster_name), cluster in self._clusters.items():
+            if ns == namespace and name in cluster.secrets():
+                return dict(cluster.secrets()[name])
+        found = self._secrets.get((namespace, name))
+        if found is None:
+            raise PlatformError(f"Secret {namespace}/{name} does not exist")
+        return dict(found)
+
+    # ------------------------------------------------------------------ clients and addresses
+    def internal_clients(self, namespace: str) -> ClientRunner:
+        return InProcessRunner()
+
+    def external_clients(self) -> ClientRunner:
+        return InProcessRunner()
+
+    def node_ports(self, count: int) -> list[int]:
+        return free_ports(count)
+
+    def external_host(self) -> str:
+        return "127.0.0.1"
+
+    # ------------------------------------------------------------------ sidecar
+    def start_sidecar(self, namespace: str, pod: dict[str, Any], config: dict[str, Any]) -> Sidecar:
+        name = pod["metadata"]["name"]
+        java = find_java(self.profile.bridge_java)
+        running = sidecar.start_bridge(
+            name=name,
+            pod=pod,
+            config_map=config,
+            version=self.profile.bridge_version,
+            java=java,
+            supervisor=self.supervisor,
+            work_dir=self.work_dir / namespace,
+            read_secret=lambda secret: self.read_secret(namespace, secret),
+            resolve_bootstrap=lambda servers: self._resolve_service(namespace, servers),
+            timeout=120,
+        )
+        self._sidecars[(namespace, name)] = running
+        outside = [f"http://{addr}:{running.http_port}" for addr in sidecar.own_interface_addresses()]
+        return Sidecar(name=name, bridge_url=f"http://127.0.0.1:{running.http_port}", outside_urls=outside)
+
+    def stop_sidecar(self, namespace: str, name: str) -> None:
+        running = self._sidecars.pop((namespace, name), None)
+        if running:
+            running.process.stop()
+
+    # ------------------------------------------------------------------ evidence and teardown
+    def diagnostics(self, namespace: str) -> dict[str, str]:
+        from kconform.redact import redact
+
+        found: dict[str, str] = {}
+        for (kind, ns, name), resource in self._resources.items():
+            if ns == namespace:
+                found[f"{kind}-{name}.status"] = redact(repr(resource.get("status")))
+        for proc in self.supervisor.processes:
+            found[f"log-{proc.name}"] = redact(proc.tail(60))
+        return found
+
+    def close(self) -> None:
+        for key in list(self._sidecars):
+            self.stop_sidecar(*key)
+        for cluster in self._clusters.values():
+            cluster.stop()
+        self._clusters.clear()
+        self.supervisor.stop_all()
+
+    # ------------------------------------------------------------------ reconciliation
+    @staticmethod
+    def _cluster_of(resource: dict[str, Any]) -> str:
+        if resource["kind"] == "Kafka":
+            return str(resource["metadata"]["name"])
+        label = (resource["metadata"].get("labels") or {}).get("strimzi.io/cluster")
+        if not label:
+            raise UsageError(
+                f"{resource['kind']} {resource['metadata']['name']} needs the label strimzi.io/cluster=<kafka name>"
+            )
+        return str(label)
+
+    def _running_cluster(self, resource: dict[str, Any], timeout: float) -> LocalKafka:
+        namespace = resource["metadata"]["namespace"]
+        cluster_name = self._cluster_of(resource)
+        cluster = self._clusters.get((namespace, cluster_name))
+        if cluster is None:
+            raise ResourceFailed(
+                f"{resource['kind']} {resource['metadata']['name']}: Kafka {namespace}/{cluster_name} "
+                "is not ready; wait for it first"
+            )
+        cluster.ensure_alive()
+        return cluster
+
+    def _admin(self, cluster: LocalKafka, timeout: float = 30) -> Any:
+        return kafka_clients.admin(cluster.admin_endpoint(), cluster.admin_credentials, timeout_s=timeout)
+
+    def _reconcile_kafka(self, kafka: dict[str, Any], timeout: float) -> None:
+        namespace, name = kafka["metadata"]["namespace"], kafka["metadata"]["name"]
+        if (namespace, name) in self._clusters:
+            self._clusters[(namespace, name)].ensure_alive()
+            return
+        pools = [
+            r
+            for (kind, ns, _), r in self._resources.items()
+            if kind == "KafkaNodePool" and ns == namespace and self._cluster_of(r) == name
+        ]
+        java = find_java(self.profile.kafka_java)
+        cluster = start_cluster(
+            kafka,
+            pools,
+            profile=self.profile,
+            java=java,
+            supervisor=self.supervisor,
+            work_dir=self.work_dir,
+            timeout=timeout,
+        )
+        self._clusters[(namespace, name)] = cluster
+
+        def answers() -> bool:
+            cluster.ensure_alive()
+            with self._admin(cluster, timeout=10) as admin:
+                return len(admin.describe_cluster().get("brokers", [])) >= len(cluster.topology.brokers)
+
+        wait_until(
+            answers,
+            describe=f"Kafka {namespace}/{name} to serve its admin API",
+            timeout=timeout,
+            retry_on=(Exception,),
+            diagnose=lambda: "\n".join(f"--- {p.name}\n{p.tail(20)}" for p in cluster.processes),
+        )
+        kafka["status"].update(
+            {
+                "clusterId": cluster.cluster_id,
+                "kafkaVersion": cluster.kafka_version,
+                "listeners": cluster.status_listeners(),
+                "kafkaNodePools": [{"name": p["metadata"]["name"]} for p in pools] or None,
+            }
+        )
+        if self.profile.strimzi.startswith("0."):
+            kafka["status"]["kafkaMetadataState"] = (
+                "ZooKeeper" if cluster.topology.mode == "zookeeper" else "KRaft"
+            )
+        kafka["status"] = {k: v for k, v in kafka["status"].items() if v is not None}
+        for pool in pools:
+            ids = [n.node_id for n in cluster.topology.nodes if n.pool == pool["metadata"]["name"]]
+            pool["status"] = {
+                "nodeIds": ids,
+                "roles": pool["spec"]["roles"],
+                "replicas": len(ids),
+                "clusterId": cluster.cluster_id,
+            }
+
+    def _reconcile_user(self, user: dict[str, Any], timeout: float) -> None:
+        cluster = self._running_cluster(user, timeout)
+        namespace, name = user["metadata"]["namespace"], user["metadata"]["name"]
+        auth = (user["spec"].get("authentication") or {}).get("type")
+        if auth != "tls":
+            raise UsageError(f"KafkaUser {name}: authentication {auth!r} is not realised locally; use tls")
+        if (namespace, name) not in self._secrets:
+            issued = cluster.clients_ca.issue(name)
+            self._secrets[(namespace, name)] = {
+                "ca.crt": cluster.clients_ca.cert_pem,
+                "user.crt": issued.cert_pem,
+                "user.key": issued.key_pem,
+            }
+        principal = acls.principal_for(user)
+        wanted = acls.bindings(user)
+        with self._admin(cluster) as admin:
+            acls.reconcile(admin, principal, wanted)
+            wait_until(
+                lambda: acls.in_effect(admin, principal, wanted),
+                describe=f"the ACLs of KafkaUser {name} to be in effect",
+                timeout=timeout,
+            )
+        user["status"].update({"username": f"CN={name}", "secret": name})
+
+    def _reconcile_topic(self, topic: dict[str, Any], timeout: float) -> None:
+        cluster = self._running_cluster(topic, timeout)
+        spec = topic["spec"]
+        topic_name = spec.get("topicName") or topic["metadata"]["name"]
+        from kafka.admin import NewTopic
+
+        with self._admin(cluster) as admin:
+            if topic_name not in admin.list_topics():
+                config = {k: str(v) for k, v in (spec.get("config") or {}).items()}
+                admin.create_topics(
+                    [
+                        NewTopic(
+                            topic_name,
+                            int(spec.get("partitions", 1)),
+                            int(spec.get("replicas", 1)),
+                            topic_configs=config,
+                        )
+                    ]
+                )
+            wait_until(
+                lambda: topic_name in admin.list_topics(),
+                describe=f"topic {topic_name} to be listed",
+                timeout=timeout,
+            )
+        topic["status"].update({"topicName": topic_name})
+
+    def _set_condition(self, resource: dict[str, Any], kind: str, message: str | None = None) -> None:
+        condition = {"type": kind, "status": "True", "lastTransitionTime": now()}
+        if message:
+            condition["message"] = message
+            condition["reason"] = "LocalPlatformError"
+        resource["status"]["conditions"] = [condition]
+        resource["status"]["observedGeneration"] = resource["metadata"]["generation"]
+
+    def _resolve_service(self, namespace: str, servers: str) -> str:
+        """Map `<cluster>-kafka-bootstrap[.<ns>[.svc[...]]]:<port>` to the listener's local address."""
+        resolved = []
+        for server in servers.split(","):
+            match = re.fullmatch(r"([a-z0-9-]+)-kafka-bootstrap(?:\.[a-z0-9.-]+)?:(\d+)", server.strip())
+            cluster = self._clusters.get((namespace, match.group(1))) if match else None
+            if match is None or cluster is None:
+                raise UsageError(f"bootstrap address {server!r} names no Kafka of namespace {namespace}")
+            port = int(match.group(2))
+            listener = next((item for item in cluster.topology.listeners if item.port == port), None)
+            if listener is None:
+                raise UsageError(f"Kafka {match.group(1)} has no listener on port {port}")
+            broker = cluster.topology.brokers[0]
+            resolved.append(f"localhost:{cluster.node_ports[broker.node_id].listeners[listener.name]}")
+        return ",".join(resolved)

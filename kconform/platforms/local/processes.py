@@ -1,0 +1,336 @@
+"""Supervise the processes of one run (brokers, controllers, ZooKeeper, the bridge) so none outlives it.
+
+Three layers make sure of that:
+
+1. Normal teardown: `ProcessSupervisor.stop_all()` (or leaving its `with` block) stops every process in
+   reverse start order: SIGTERM to its process group, a bounded wait, then SIGKILL to the group.
+2. Python exiting: an atexit hook stops every supervisor still registered; `install_signal_handlers()`
+   turns SIGTERM into SystemExit so that pytest teardown and the hook run (SIGINT already raises
+   KeyboardInterrupt).
+3. The test process being SIGKILLed: on Linux each child gets PR_SET_PDEATHSIG=SIGKILL, so the kernel
+   kills it when its parent goes. The kernel ties this to the *thread* that forked the child, not the
+   process: a child started from a short-lived worker thread dies with that thread. Start processes from
+   the main thread (the normal pytest case) or from a thread that lives as long as the run. Grandchildren
+   do not get the signal; `sweep_stale()` finds them (and anything else left) by the KCONFORM_RUN_ID and
+   KCONFORM_OWNER_PID environment markers every managed process carries.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from kconform.errors import PlatformError, WaitTimeout
+from kconform.waits import wait_until
+
+RUN_ID_VAR = "KCONFORM_RUN_ID"
+OWNER_PID_VAR = "KCONFORM_OWNER_PID"
+OWNER_START_VAR = "KCONFORM_OWNER_START"  # owner's start time: tells a live owner from a reused pid
+_PR_SET_PDEATHSIG = 1
+_POLL = 0.05
+
+# Loaded before any fork: the child between fork and exec must not have to load libraries.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+class ManagedProcess:
+    """One supervised process: the leader of its own process group, output in `log_path`."""
+
+    def __init__(self, name: str, popen: subprocess.Popen[bytes], log_path: Path) -> None:
+        self.name = name
+        self.pid = popen.pid
+        self.log_path = log_path
+        self._popen = popen
+        self._stopped = False
+
+    def __repr__(self) -> str:
+        state = "alive" if self.alive() else f"exited {self._popen.returncode}"
+        return f"ManagedProcess({self.name!r}, pid={self.pid}, {state})"
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.poll()
+
+    def alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def ensure_alive(self) -> None:
+        """Raise PlatformError carrying the end of the log if the process has exited."""
+        code = self._popen.poll()
+        if code is not None:
+            raise PlatformError(
+                f"{self.name} (pid {self.pid}) exited with code {code}; "
+                f"last lines of {self.log_path}:\n{self.tail()}"
+            )
+
+    def tail(self, lines: int = 50) -> str:
+        return tail_file(self.log_path, lines)
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM the group, wait up to `timeout`, then SIGKILL the group. Safe to call again."""
+        if self._stopped:
+            return
+        if self._popen.poll() is not None and not group_members(self.pid):
+            self._stopped = True  # exited on its own; signalling a reaped pid could hit a stranger
+            return
+        _signal_group(self.pid, signal.SIGTERM)
+        try:
+            self._wait_group_gone(timeout, "to stop after SIGTERM")
+        except WaitTimeout:
+            _signal_group(self.pid, signal.SIGKILL)
+            self._wait_group_gone(10, "to die after SIGKILL")
+        self._stopped = True
+
+    def _wait_group_gone(self, timeout: float, what: str) -> None:
+        # The leader must be reaped (poll) and every other member of its group gone or a zombie.
+        wait_until(
+            lambda: self._popen.poll() is not None and not group_members(self.pid),
+            describe=f"{self.name} (pid {self.pid}) and its process group {what}",
+            timeout=timeout,
+            interval=_POLL,
+            diagnose=lambda: f"still in the group: {group_members(self.pid)}",
+        )
+
+
+class ProcessSupervisor:
+    """Owns every process of one run; stops them all on exit, however the run ends."""
+
+    def __init__(self, run_id: str, log_dir: Path) -> None:
+        self.run_id = run_id
+        self.log_dir = log_dir
+        self.processes: list[ManagedProcess] = []
+        self._lock = threading.Lock()
+        with _REGISTRY_LOCK:
+            _REGISTRY.append(self)
+
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> ManagedProcess:
+        """Start `argv` in its own session; stdout and stderr go to `<log_dir>/<name>.log`."""
+        if not argv:
+            raise PlatformError(f"no command given to start {name}")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{name}.log"
+        child_env = dict(os.environ if env is None else env)
+        child_env.update(owner_markers(self.run_id))
+        with log_path.open("ab") as log:
+            try:
+                popen = subprocess.Popen(
+                    list(argv),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=child_env,
+                    cwd=cwd,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent(os.getpid()) if _LIBC is not None else None,
+                )
+            except OSError as err:
+                raise PlatformError(f"could not start {name} ({argv[0]}): {err}") from err
+        process = ManagedProcess(name, popen, log_path)
+        with self._lock:
+            self.processes.append(process)
+        return process
+
+    def stop_all(self, timeout: float = 15) -> None:
+        """Stop every process, newest first; keep going past failures and report them together."""
+        with self._lock:
+            processes = list(reversed(self.processes))
+        failures: list[str] = []
+        for process in processes:
+            try:
+                process.stop(timeout)
+            except Exception as err:  # one stubborn process must not leave the others running
+                failures.append(f"{process.name}: {err}")
+        with _REGISTRY_LOCK, contextlib.suppress(ValueError):
+            _REGISTRY.remove(self)
+        if failures:
+            raise PlatformError("could not stop every process:\n" + "\n".join(failures))
+
+    def __enter__(self) -> ProcessSupervisor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop_all()
+
+
+_REGISTRY: list[ProcessSupervisor] = []
+_REGISTRY_LOCK = threading.Lock()
+
+
+def stop_everything(timeout: float = 15) -> None:
+    """Stop the processes of every live supervisor (atexit, signal handlers, emergency teardown)."""
+    with _REGISTRY_LOCK:
+        supervisors = list(reversed(_REGISTRY))
+    for supervisor in supervisors:
+        with contextlib.suppress(Exception):  # at exit there is nobody left to report to
+            supervisor.stop_all(timeout)
+
+
+atexit.register(stop_everything)
+
+
+def install_signal_handlers() -> None:
+    """Make SIGTERM raise SystemExit, so teardown code and the atexit hook run. Main thread only."""
+
+    def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def owner_markers(run_id: str) -> dict[str, str]:
+    """The environment entries that tie a process to this run and to this (owner) process."""
+    markers = {RUN_ID_VAR: run_id, OWNER_PID_VAR: str(os.getpid())}
+    start = _start_time(os.getpid())
+    if start is not None:
+        markers[OWNER_START_VAR] = start
+    return markers
+
+
+def find_run_processes(run_id: str) -> list[int]:
+    """Pids of live (non-zombie) processes marked with this run id."""
+    return sorted(pid for pid, env in _marked_processes() if env.get(RUN_ID_VAR) == run_id)
+
+
+def sweep_stale(log: Callable[[str], object] = print) -> list[int]:
+    """Kill the process groups of marked processes whose owner is gone; return the pids found."""
+    own_group = os.getpgrp()
+    stale: list[int] = []
+    for pid, env in _marked_processes():
+        if _owner_alive(env):
+            continue
+        stale.append(pid)
+        log(f"killing stale process {pid} of run {env.get(RUN_ID_VAR)} (owner {env.get(OWNER_PID_VAR)} gone)")
+        try:
+            group = os.getpgid(pid)
+        except ProcessLookupError:
+            continue
+        # Never our own group: a process marked by a dead owner may still share it if started by hand.
+        target = group if group != own_group else None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if target is not None:
+                os.killpg(target, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+    return sorted(stale)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) pids whose process group is `pgid`."""
+    members = []
+    for pid in _pids():
+        stat = _stat_fields(pid)
+        if stat is not None and stat[0] != "Z" and int(stat[2]) == pgid:
+            members.append(pid)
+    return members
+
+
+def tail_file(path: Path, lines: int = 50) -> str:
+    """The last `lines` lines of a text file, or a note that it does not exist yet."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 256 * 1024))  # enough for any sane tail, bounded for huge logs
+            data = handle.read()
+    except FileNotFoundError:
+        return f"({path} does not exist)"
+    text = data.decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:]) if lines > 0 else ""
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is already gone
+        os.killpg(pgid, signum)
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    def preexec() -> None:
+        assert _LIBC is not None
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # If the parent died before prctl took effect, the signal will never come: leave now.
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+    return preexec
+
+
+def _pids() -> list[int]:
+    try:
+        return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except FileNotFoundError:  # no procfs (not Linux): nothing can be found by scanning
+        return []
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, ..."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return raw[raw.rfind(")") + 2 :].split()  # the name may contain spaces and parentheses
+
+
+def _start_time(pid: int) -> str | None:
+    stat = _stat_fields(pid)
+    return stat[19] if stat is not None and len(stat) > 19 else None  # field 22 of stat
+
+
+def _environ(pid: int) -> dict[str, str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:  # gone, or another user's process
+        return None
+    env = {}
+    for entry in raw.split(b"\0"):
+        key, sep, value = entry.partition(b"=")
+        if sep:
+            env[key.decode(errors="replace")] = value.decode(errors="replace")
+    return env
+
+
+def _marked_processes() -> list[tuple[int, dict[str, str]]]:
+    found = []
+    for pid in _pids():
+        if pid == os.getpid():
+            continue
+        env = _environ(pid)
+        if not env or RUN_ID_VAR not in env:
+            continue
+        stat = _stat_fields(pid)
+        if stat is None or stat[0] == "Z":
+            continue
+        found.append((pid, env))
+    return found
+
+
+def _owner_alive(env: Mapping[str, str]) -> bool:
+    try:
+        owner = int(env.get(OWNER_PID_VAR, ""))
+    except ValueError:
+        return False  # a marker without a usable owner is stale by definition
+    stat = _stat_fields(owner)
+    if stat is None or stat[0] == "Z":
+        return False
+    expected_start = env.get(OWNER_START_VAR)
+    return expected_start is None or _start_time(owner) == expected_start

@@ -1,0 +1,182 @@
+"""The bridge sidecar, realised with the real Strimzi HTTP bridge as a process on this machine.
+
+On Kubernetes the seed's pod has an application container and a bridge container sharing the pod's
+loopback. Here the pod boundary is the machine: the test process is the application container, the bridge
+is started from its release distribution with the pod's properties (from the ConfigMap) and the pod's
+environment (from the Secrets), exactly as the bridge container would be.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kconform import paths
+from kconform.errors import MissingPrerequisite, UsageError
+from kconform.platforms.local.java import JavaRuntime
+from kconform.platforms.local.pki import write_pem
+from kconform.platforms.local.ports import free_ports
+from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
+from kconform.waits import wait_until
+
+
+def bridge_home(version: str) -> Path:
+    """Where the unpacked bridge distribution of `version` lives.
+
+    `io.strimzi:kafka-bridge` is not published on Maven Central, so the distribution comes from the bridge's
+    release page: unpack kafka-bridge-<version>.tar.gz into `<cache>/bridge/<version>/` or point
+    KCONFORM_BRIDGE_HOME at a folder holding `<version>/` (or directly at one distribution).
+    """
+    candidates = []
+    override = os.environ.get("KCONFORM_BRIDGE_HOME")
+    if override:
+        candidates += [Path(override) / version, Path(override)]
+    candidates.append(paths.cache_dir() / "bridge" / version)
+    for candidate in candidates:
+        if (candidate / "bin" / "kafka_bridge_run.sh").is_file() and (candidate / "libs").is_dir():
+            return candidate
+    raise MissingPrerequisite(
+        f"the Strimzi HTTP bridge {version} distribution was not found (looked in "
+        f"{', '.join(str(c) for c in candidates)}); it is not on Maven Central: unpack "
+        f"kafka-bridge-{version}.tar.gz from the strimzi-kafka-bridge GitHub release into "
+        f"{paths.cache_dir() / 'bridge' / version} or set KCONFORM_BRIDGE_HOME"
+    )
+
+
+def uses_management_port(version: str) -> bool:
+    """Bridge 1.0.0 moved /healthy and /ready to a management port (8081) answering 200."""
+    return int(version.split(".")[0]) >= 1
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    props: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        match = re.match(r"([^=:\s]+)\s*[=:]?\s*(.*)", line)
+        if match:
+            props[match.group(1)] = match.group(2)
+    return props
+
+
+def render_properties(props: Mapping[str, str]) -> str:
+    return "".join(f"{k}={v}\n" for k, v in props.items())
+
+
+@dataclass
+class RunningSidecar:
+    name: str
+    process: ManagedProcess
+    http_port: int
+    ready_url: str
+
+
+def container_env(
+    container: Mapping[str, Any], read_secret: Callable[[str], Mapping[str, str]]
+) -> dict[str, str]:
+    """The container's environment with `valueFrom.secretKeyRef` resolved from the namespace's Secrets."""
+    env: dict[str, str] = {}
+    for item in container.get("env") or []:
+        if "value" in item:
+            env[item["name"]] = str(item["value"])
+            continue
+        ref = (item.get("valueFrom") or {}).get("secretKeyRef")
+        if ref is None:
+            raise UsageError(
+                f"env {item['name']}: only value and valueFrom.secretKeyRef are realised locally"
+            )
+        data = read_secret(ref["name"])
+        if ref["key"] not in data:
+            raise UsageError(f"env {item['name']}: Secret {ref['name']} has no key {ref['key']!r}")
+        env[item["name"]] = data[ref["key"]]
+    return env
+
+
+def start_bridge(
+    *,
+    name: str,
+    pod: Mapping[str, Any],
+    config_map: Mapping[str, Any],
+    version: str,
+    java: JavaRuntime,
+    supervisor: ProcessSupervisor,
+    work_dir: Path,
+    read_secret: Callable[[str], Mapping[str, str]],
+    resolve_bootstrap: Callable[[str], str],
+    timeout: float,
+) -> RunningSidecar:
+    """Start the pod's bridge container as a process and wait until its readiness endpoint answers."""
+    containers = pod["spec"]["containers"]
+    bridge = next((c for c in containers if "kafka-bridge" in c.get("image", "")), None)
+    if bridge is None:
+        raise UsageError(f"pod {name} has no container running a quay.io/strimzi/kafka-bridge image")
+    properties_text = next(iter((config_map.get("data") or {}).values()), None)
+    if properties_text is None:
+        raise UsageError(f"ConfigMap {config_map['metadata']['name']} has no bridge properties")
+    props = parse_properties(properties_text)
+    if props.get("http.host", "0.0.0.0") != "127.0.0.1":  # noqa: S104 - comparing, not binding
+        raise UsageError("the sidecar bridge must set http.host=127.0.0.1 (localhost only), as the seed does")
+    # The pod's own ports would not collide; on a shared machine they must be free ones.
+    http_port, management_port = free_ports(2)
+    props["http.port"] = str(http_port)
+    if uses_management_port(version):
+        props["http.management.port"] = str(management_port)
+    props["kafka.bootstrap.servers"] = resolve_bootstrap(props["kafka.bootstrap.servers"])
+
+    pod_dir = work_dir / name
+    pod_dir.mkdir(parents=True, exist_ok=True)
+    config_path = write_pem(pod_dir / "bridge.properties", render_properties(props))
+    home = bridge_home(version)
+    env = {
+        "PATH": f"{java.home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "JAVA_HOME": str(java.home),
+        "HOME": os.environ.get("HOME", str(pod_dir)),
+        **container_env(bridge, read_secret),
+    }
+    shell = shutil.which("bash") or "/bin/sh"
+    argv = [shell, str(home / "bin" / "kafka_bridge_run.sh"), f"--config-file={config_path}"]
+    process = supervisor.start(f"{name}-bridge", argv, env=env, cwd=home)
+    if uses_management_port(version):
+        ready_url, ready_status = f"http://127.0.0.1:{management_port}/ready", 200
+    else:
+        ready_url, ready_status = f"http://127.0.0.1:{http_port}/ready", 204
+
+    def answered() -> bool:
+        process.ensure_alive()
+        return httpx.get(ready_url, timeout=2).status_code == ready_status
+
+    wait_until(
+        answered,
+        describe=f"bridge {version} of pod {name} to answer {ready_status} on {ready_url}",
+        timeout=timeout,
+        retry_on=(httpx.TransportError,),
+        diagnose=lambda: f"bridge log tail:\n{process.tail(30)}",
+    )
+    return RunningSidecar(name=name, process=process, http_port=http_port, ready_url=ready_url)
+
+
+def own_interface_addresses() -> list[str]:
+    """This machine's non-loopback IPv4 addresses: where a localhost-only bridge must NOT answer."""
+    try:
+        out = subprocess.run(
+            ["ip", "-o", "-4", "addr", "show", "scope", "global"], capture_output=True, text=True, timeout=5
+        ).stdout
+        found = re.findall(r"inet (\d+\.\d+\.\d+\.\d+)/", out)
+    except (OSError, subprocess.TimeoutExpired):
+        found = []
+    if not found:
+        try:
+            out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout
+            found = [a for a in out.split() if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", a)]
+        except (OSError, subprocess.TimeoutExpired):
+            found = []
+    return [a for a in found if not a.startswith("127.")]

@@ -1,0 +1,121 @@
+"""The results model every report is made from: one RunRecord per run, one TestResult per test and cell.
+
+A cell is the combination that produced a result (platform, provider, Kubernetes, Strimzi, Kafka, metadata
+mode). It is kept as a plain dict here on purpose: the report package must not import the platforms
+(import-linter forbids it), and a dict is what `dataclasses.asdict(platform.cell(mode))` gives the plugin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+CELL_FIELDS = ("platform", "provider", "kubernetes", "strimzi", "kafka", "mode")
+
+CellDict = dict[str, str | None]
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"  # the test itself broke (setup/teardown), not the system under test
+    INCONCLUSIVE = "inconclusive"  # the CI cell's infrastructure failed: cluster creation, image pulls
+
+
+def normalize_cell(cell: Mapping[str, object] | None) -> CellDict:
+    """The six cell fields as text or None, whatever mapping (or None) the caller had."""
+    source = cell or {}
+    normalized: CellDict = {}
+    for name in CELL_FIELDS:
+        value = source.get(name)
+        normalized[name] = None if value is None or value == "" else str(value)
+    return normalized
+
+
+def cell_id(cell: Mapping[str, str | None]) -> str:
+    """A stable, unambiguous key for a cell, used as the grid's data-cell attribute."""
+    return "/".join(cell.get(name) or "-" for name in CELL_FIELDS)
+
+
+def cell_label(cell: Mapping[str, str | None]) -> str:
+    """What a person reads: 'local · strimzi 1.2.0 · kafka 4.3.1 · kraft' or 'kind k8s 1.35 · ...'."""
+    platform = cell.get("platform") or "unknown"
+    where = (cell.get("provider") or platform) if platform == "kubernetes" else platform
+    if cell.get("kubernetes"):
+        where = f"{where} k8s {cell['kubernetes']}"
+    parts = [where]
+    if cell.get("strimzi"):
+        parts.append(f"strimzi {cell['strimzi']}")
+    if cell.get("kafka"):
+        parts.append(f"kafka {cell['kafka']}")
+    if cell.get("mode"):
+        parts.append(str(cell["mode"]))
+    return " · ".join(parts)
+
+
+def _version_key(text: str | None) -> tuple[tuple[int, str], ...]:
+    # "1.10.0" sorts after "1.9.2": numbers compare as numbers, anything else as text
+    if not text:
+        return ()
+    return tuple((int(piece), "") if piece.isdigit() else (-1, piece) for piece in re.split(r"[.\-+]", text))
+
+
+def cell_sort_key(cell: Mapping[str, str | None]) -> tuple[object, ...]:
+    """Columns go platform, provider, then versions ascending (numerically), then mode."""
+    return (
+        cell.get("platform") or "",
+        cell.get("provider") or "",
+        _version_key(cell.get("kubernetes")),
+        _version_key(cell.get("strimzi")),
+        _version_key(cell.get("kafka")),
+        cell.get("mode") or "",
+    )
+
+
+@dataclass
+class TestResult:
+    """One test's outcome in one cell. `message` is the failure text (redacted whenever it is written)."""
+
+    __test__ = False  # not a pytest test class, although its name starts with "Test"
+
+    nodeid: str
+    workflow: str
+    title: str
+    cell: CellDict
+    status: Outcome
+    duration_s: float = 0.0
+    message: str | None = None
+    steps: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.cell = normalize_cell(self.cell)
+        self.status = Outcome(self.status)
+        self.duration_s = float(self.duration_s)
+
+
+@dataclass
+class InconclusiveCell:
+    """A cell without a verdict because its infrastructure failed (e.g. the kind cluster never came up)."""
+
+    cell: CellDict
+    reason: str
+
+    def __post_init__(self) -> None:
+        self.cell = normalize_cell(self.cell)
+
+
+@dataclass
+class RunRecord:
+    """One run of the harness: timestamps are ISO-8601 text; `finished` is None if the run never ended."""
+
+    run_id: str
+    started: str
+    finished: str | None
+    tool_version: str
+    interrupted: bool = False
+    results: list[TestResult] = field(default_factory=list)
+    cells_inconclusive: list[InconclusiveCell] = field(default_factory=list)
+    merged_from: list[str] = field(default_factory=list)  # run ids, when this record is a merge

@@ -1,0 +1,40 @@
+"""The few lines a run prints at its end: counts, then one line per test or cell that needs a look."""
+
+from __future__ import annotations
+
+from kconform.redact import redact
+from kconform.report.merge import MergedReport, as_merged
+from kconform.report.model import Outcome, RunRecord, cell_label
+from kconform.report.verdict import decide
+
+_MESSAGE_WIDTH = 160
+
+
+def _first_line(text: str | None) -> str:
+    if not text:
+        return ""
+    line = redact(text).strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= _MESSAGE_WIDTH else line[: _MESSAGE_WIDTH - 1] + "…"
+
+
+def summary_lines(report: RunRecord | MergedReport) -> list[str]:
+    """e.g. ['conformance: 9 passed, 1 failed (local · strimzi 1.2.0 · kafka 4.3.1 · kraft)', ...]."""
+    merged = as_merged(report)
+    verdict = decide(merged)
+    counts = ", ".join(f"{n} {outcome.value}" for outcome, n in verdict.counts.items() if n) or "no results"
+    cells = sorted(
+        {cell_label(result.cell) for result in merged.results}
+        | {cell_label(entry.cell) for entry in merged.cells_inconclusive}
+    )
+    where = f" ({cells[0]})" if len(cells) == 1 else f" ({len(cells)} cells)" if cells else ""
+    lines = [f"conformance: {counts}{where}"]
+    for result in merged.results:
+        if result.status in (Outcome.FAILED, Outcome.ERROR, Outcome.INCONCLUSIVE):
+            line = f"  {result.status.value.upper():<12} {result.nodeid} [{cell_label(result.cell)}]"
+            message = _first_line(result.message)
+            lines.append(f"{line}: {message}" if message else line)
+    for entry in merged.cells_inconclusive:
+        lines.append(f"  {'INCONCLUSIVE':<12} cell {cell_label(entry.cell)}: {_first_line(entry.reason)}")
+    if verdict.interrupted:
+        lines.append("  the run was interrupted: results are incomplete")
+    return lines
