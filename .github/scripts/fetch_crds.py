@@ -1,4 +1,4 @@
-"""Prepare KCONFORM_CRD_DIR in CI: one <strimzi-version>/ folder of CRD files per profile of the versions table
+"""Prepare KCONFORM_CRD_DIR in CI: a <strimzi-version>/ folder of CRD files per profile of the versions table.
 
 GitHub runners do not have ../shared/strimzi-crds beside the checkout, so this downloads each profile's
 `strimzi-crds-<version>.yaml` release asset (all CRDs in one multi-document file) and splits it into one

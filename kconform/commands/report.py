@@ -20,8 +20,8 @@ DEFAULT_OUT = Path("reports") / "merged"
 _EPILOG = """\
 exit status:
   0  every non-skipped test passed; also when the only problems are inconclusive cells or tests
-     (infrastructure failures such as cluster creation or image pulls) or an interrupted run: a note
-     says so on stderr. Add --strict to make those exit 1 as well.
+     (infrastructure failures such as cluster creation or image pulls), an interrupted run, or no
+     results at all: a note says so on stderr. Add --strict to make those exit 1 as well.
   1  a test failed or errored
   2  no conformance.json found, or a file that is not a kconform conformance record
 
@@ -34,7 +34,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     sub: argparse.ArgumentParser = subparsers.add_parser(
         "report",
         help="merge conformance.json files into one HTML page, badge and record",
-        description="Merge the conformance.json of one or more runs (e.g. one per CI cell) and write "
+        description="Merge the conformance.json of one or more runs (e.g. one per CI cell) and write\n"
         "index.html, badge.svg, badge.json (shields.io endpoint) and a merged conformance.json.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -13,7 +13,8 @@ _MESSAGE_WIDTH = 160
 def _first_line(text: str | None) -> str:
     if not text:
         return ""
-    line = redact(text).strip().splitlines()[0] if text.strip() else ""
+    lines = redact(text).strip().splitlines()
+    line = lines[0] if lines else ""
     return line if len(line) <= _MESSAGE_WIDTH else line[: _MESSAGE_WIDTH - 1] + "…"
 
 

@@ -90,7 +90,8 @@ def test_concurrent_callers_run_maven_once(tmp_path: Path, counting_mvn: Path) -
         import sys
         from pathlib import Path
         from kconform.platforms.local.jars import resolve_classpath
-        print("\\n".join(str(p) for p in resolve_classpath(["org.apache.kafka:kafka-clients:4.3.1"], Path(sys.argv[1]))))
+        jars = resolve_classpath(["org.apache.kafka:kafka-clients:4.3.1"], Path(sys.argv[1]))
+        print("\\n".join(str(jar) for jar in jars))
         """
     )
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -218,7 +219,6 @@ def test_resolved_classpath_runs_a_logging_kraft_broker_with_pem_mtls(
         ssl_certfile=str(cert_file),
         ssl_keyfile=str(key_file),
         request_timeout_ms=30000,
-        api_version_auto_timeout_ms=30000,
     )
     try:
         assert isinstance(consumer.topics(), set)  # a metadata round trip over mutual TLS

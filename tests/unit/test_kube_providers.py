@@ -26,7 +26,17 @@ def settings(**kw: object) -> KubeSettings:
 def test_kind_create_command_and_config(tmp_path: Path) -> None:
     provider = KindProvider(settings(), config_dir=tmp_path)
     assert provider.commands_for_create() == [
-        ["kind", "create", "cluster", "--name", "kconform-t1", "--config", str(tmp_path / "kconform-t1.yaml"), "--wait", "300s"]
+        [
+            "kind",
+            "create",
+            "cluster",
+            "--name",
+            "kconform-t1",
+            "--config",
+            str(tmp_path / "kconform-t1.yaml"),
+            "--wait",
+            "300s",
+        ]
     ]
     assert provider.kubeconfig_context() == "kind-kconform-t1"
     written = provider.write_config().read_text()
@@ -46,7 +56,7 @@ def test_kind_config_topology_image_and_fixed_port_mappings() -> None:
 
 
 def test_kind_unknown_kubernetes_version_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="no kind node image pinned for Kubernetes 1.10"):
+    with pytest.raises(UsageError, match=r"no kind node image pinned for Kubernetes 1\.10"):
         render_config(settings(kubernetes_version="1.10"))
 
 

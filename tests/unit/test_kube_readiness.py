@@ -44,7 +44,12 @@ NOT_READY = {
 WARNING = {
     "observedGeneration": 2,
     "conditions": [
-        {"type": "Warning", "status": "True", "reason": "KafkaStorage", "message": "ephemeral storage is lost"},
+        {
+            "type": "Warning",
+            "status": "True",
+            "reason": "KafkaStorage",
+            "message": "ephemeral storage is lost",
+        },
         {"type": "Ready", "status": "True"},
     ],
 }

@@ -24,7 +24,9 @@ def test_tls_user_with_p12_keys_ignores_them() -> None:
 
 def test_missing_pem_key_names_secret_and_key_but_no_values() -> None:
     with pytest.raises(PlatformError) as caught:
-        secrets.tls_user("alice", {"ca.crt": CERT, "user.crt": CERT, "user.p12": "AAAA", "user.password": "pw1"})
+        secrets.tls_user(
+            "alice", {"ca.crt": CERT, "user.crt": CERT, "user.p12": "AAAA", "user.password": "pw1"}
+        )
     message = str(caught.value)
     assert "Secret alice has no user.key" in message
     assert "pw1" not in message and "AAAA" not in message
@@ -33,7 +35,9 @@ def test_missing_pem_key_names_secret_and_key_but_no_values() -> None:
 def test_cluster_ca_and_credentials() -> None:
     name = secrets.cluster_ca_secret_name("c1")
     assert name == "c1-cluster-ca-cert"
-    creds = secrets.credentials(name, {"ca.crt": CERT, "ca.p12": "x"}, "alice", {"user.crt": CERT, "user.key": KEY, "ca.crt": CERT})
+    creds = secrets.credentials(
+        name, {"ca.crt": CERT, "ca.p12": "x"}, "alice", {"user.crt": CERT, "user.key": KEY, "ca.crt": CERT}
+    )
     assert creds.ca_crt == CERT and creds.user_key == KEY and creds.check_hostname
     assert "MIIEsecret" not in repr(creds)
     with pytest.raises(PlatformError, match="not a PEM certificate"):

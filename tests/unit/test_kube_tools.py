@@ -49,7 +49,10 @@ def test_verified_download_is_installed_and_cached(server: str, tmp_path: Path) 
     path = tools.ensure_tool(NAME, downloads=table(server, good), base_dir=tmp_path / "cache")
     assert path.read_bytes() == PAYLOAD and path.stat().st_mode & 0o111
     # Cached: a second call does not download (the table now points nowhere).
-    assert tools.ensure_tool(NAME, downloads=table("http://127.0.0.1:9/none", good), base_dir=tmp_path / "cache") == path
+    assert (
+        tools.ensure_tool(NAME, downloads=table("http://127.0.0.1:9/none", good), base_dir=tmp_path / "cache")
+        == path
+    )
 
 
 def test_checksum_mismatch_is_refused_and_file_deleted(server: str, tmp_path: Path) -> None:

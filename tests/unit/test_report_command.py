@@ -145,3 +145,14 @@ def test_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) -> N
     assert "exit status:" in text
     assert "--strict" in text
     assert "1  a test failed or errored" in text
+
+
+def test_records_without_results_exit_0_with_a_note_unless_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_conformance(run_record("cell-empty", LOCAL), tmp_path / "in" / "conformance.json")
+
+    assert invoke(str(tmp_path / "in"), "--out", str(tmp_path / "out")) == 0
+    assert "no test results" in capsys.readouterr().err
+    assert json.loads((tmp_path / "out" / "badge.json").read_text())["message"] == "no results"
+    assert invoke(str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--strict") == 1

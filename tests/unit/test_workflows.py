@@ -261,6 +261,19 @@ def test_fetch_crds_splits_a_release_bundle_into_one_file_per_crd(tmp_path: Path
         assert yaml.safe_load(path.read_text()) == yaml.safe_load(expected[path.stem].read_text())
 
 
+def test_fetch_crds_runs_before_anything_is_installed() -> None:
+    # ci.yml runs it ahead of .ci/run with a bare interpreter: -S hides every installed package.
+    bootstrap = (
+        f"import runpy, sys; sys.path.insert(0, {str(PROJECT_ROOT)!r}); sys.argv = ['fetch_crds.py']; "
+        f"runpy.run_path({str(FETCH_CRDS)!r}, run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", bootstrap], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2, result.stderr  # the usage message, not an ImportError
+    assert "Usage: PYTHONPATH=. python .github/scripts/fetch_crds.py DEST_DIR" in result.stderr
+
+
 def test_fetch_crds_refuses_a_bundle_without_crds(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match=r"no CustomResourceDefinition found for 9\.9\.9"):
         _fetch_crds().split_crds("---\nkind: ConfigMap\nmetadata:\n  name: x\n", tmp_path / "9.9.9")

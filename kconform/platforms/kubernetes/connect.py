@@ -25,8 +25,6 @@ def check_prerequisites(provider: ClusterProvider, settings: KubeSettings) -> No
         tools.check_docker()
     for tool in provider.required_tools():
         tools.ensure_tool(tool)
-    if settings.install == "helm":
-        tools.ensure_tool("helm")
 
 
 def _stored_fingerprint(kube: Kube) -> fingerprint.Fingerprint | None:
@@ -109,13 +107,13 @@ def create_platform(settings: KubeSettings) -> KubernetesPlatform:
     """A ready platform, or MissingPrerequisite with one line saying what is missing and how to fix it."""
     provider = provider_for(settings)
     check_prerequisites(provider, settings)
-    info, kube = ensure_cluster(provider, settings)
     try:
+        info, kube = ensure_cluster(provider, settings)
         kube.server_version()
     except PlatformError as err:
         first = str(err).splitlines()[0]
         raise MissingPrerequisite(
-            f"no reachable Kubernetes cluster ({first}); start one or pass --context"
+            f"no reachable Kubernetes cluster ({first}); create one with --provider kind or fix --context"
         ) from err
     install_strimzi(kube, settings, info.context, info.kubeconfig)
     schemas = SchemaSet.from_crds(kube.crds(), origin="the installed CRDs")

@@ -29,7 +29,9 @@ _LAYOUT_VERSION = 1  # part of the key: bump when the folder layout or pom templ
 # Pinned rather than Maven's built-in default (2.8 on Maven 3.8), so every machine resolves the same way.
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 _COORDINATE = re.compile(r"^([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\-+]+)$")
-_NOT_FOUND = re.compile(r"(?:Could not find artifact|Failure to find) ([^\s]+)")
+# Maven words "not on the repository" differently on a first attempt and on a cached failed one.
+_NOT_FOUND = re.compile(r"(?:Could not find artifact|Failure to find) (\S+)|(\S+) was not found in")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2"
 
 # The kafka_2.13 pom brings slf4j-api but no logging backend, so a broker started from it alone logs
@@ -64,10 +66,16 @@ def kafka_coordinates(kafka_version: str) -> list[str]:
 
 
 def kafka_classpath(
-    kafka_version: str, cache_root: Path | None = None, *, timeout: float = 900
+    kafka_version: str,
+    cache_root: Path | None = None,
+    *,
+    timeout: float = 900,
+    maven_repo_local: Path | None = None,
 ) -> list[Path]:
     """Jars to run `kafka.Kafka` (and, on 3.x, ZooKeeper's QuorumPeerMain) of this Kafka version."""
-    return resolve_classpath(kafka_coordinates(kafka_version), cache_root, timeout=timeout)
+    return resolve_classpath(
+        kafka_coordinates(kafka_version), cache_root, timeout=timeout, maven_repo_local=maven_repo_local
+    )
 
 
 def kafka_logging_jvm_options(kafka_version: str, directory: Path, level: str = "INFO") -> list[str]:
@@ -207,6 +215,7 @@ def _run_maven(
         mvn,
         "-B",
         "-q",
+        "-Dstyle.color=never",
         f"{DEPENDENCY_PLUGIN}:copy-dependencies",
         "-DincludeScope=runtime",
         f"-DoutputDirectory={lib}",
@@ -233,10 +242,10 @@ def _run_maven(
         ) from None
     if process.returncode == 0:
         return
-    text = output.decode("utf-8", errors="replace")
+    text = _ANSI.sub("", output.decode("utf-8", errors="replace"))
     missing = _NOT_FOUND.search(text)
     if missing:
-        raise MissingPrerequisite(_not_found_message(coordinates, missing.group(1)))
+        raise MissingPrerequisite(_not_found_message(coordinates, missing.group(1) or missing.group(2)))
     raise PlatformError(
         f"mvn failed (exit {process.returncode}) resolving {', '.join(coordinates)} "
         f"(pom: {folder / 'pom.xml'}); last output:\n{_last_lines(output)}"
@@ -261,5 +270,5 @@ def _not_found_message(coordinates: list[str], missing: str) -> str:
 
 
 def _last_lines(output: bytes, count: int = 30) -> str:
-    lines = output.decode("utf-8", errors="replace").strip().splitlines()
+    lines = _ANSI.sub("", output.decode("utf-8", errors="replace")).strip().splitlines()
     return "\n".join(lines[-count:])

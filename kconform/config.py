@@ -1,0 +1,118 @@
+"""One frozen RunConfig: command line > environment (KCONFORM_*) > defaults, validated with clear errors."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kconform import versions
+from kconform.errors import InvalidCombination, UsageError
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What one run targets and where it writes.
+
+    platform   local | kubernetes
+    profiles   Strimzi versions (versions.PROFILES keys); every valid mode of each unless `modes` narrows it
+    modes      metadata modes to run (None: all valid modes of each profile)
+    provider   kubernetes cluster provider: kind | minikube | k3s | existing (None on local)
+    kubernetes Kubernetes version for a created cluster (None: the profile's newest kind node image)
+    reports    folder for conformance.json, junit.xml, allure-results/, index.html, badges, diagnostics/
+    keep       keep clusters, namespaces and processes after the run (for debugging)
+    run_id     unique per run; marks every process and resource of the run
+    crd_dir    folder of <strimzi-version>/ CRDs used for validation (None: the default lookup)
+    install    how Strimzi is installed on kubernetes: helm | yaml
+    context    kubeconfig context for provider existing
+    """
+
+    platform: str = "local"
+    profiles: tuple[str, ...] = tuple(versions.PROFILES)
+    modes: tuple[str, ...] | None = None
+    provider: str | None = None
+    kubernetes: str | None = None
+    reports: Path = Path("reports")
+    keep: bool = False
+    run_id: str = field(default_factory=lambda: new_run_id())
+    crd_dir: Path | None = None
+    install: str = "helm"
+    context: str | None = None
+
+    def cells(self) -> list[tuple[versions.Profile, str]]:
+        """Every (profile, mode) this run covers, in table order."""
+        found = []
+        for name in self.profiles:
+            prof = versions.profile(name)
+            for mode in prof.modes:
+                if self.modes is None or mode in self.modes:
+                    found.append((prof, mode))
+        return found
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(4)
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def build(
+    *,
+    platform: str | None = None,
+    profiles: Sequence[str] | None = None,
+    modes: Sequence[str] | None = None,
+    provider: str | None = None,
+    kubernetes: str | None = None,
+    reports: str | Path | None = None,
+    keep: bool | None = None,
+    run_id: str | None = None,
+    crd_dir: str | Path | None = None,
+    install: str | None = None,
+    context: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RunConfig:
+    """Merge explicit values over KCONFORM_* environment variables over defaults, and validate."""
+    env = os.environ if env is None else env
+    chosen_platform = platform or env.get("KCONFORM_PLATFORM") or "local"
+    chosen_profiles = tuple(profiles or ()) or _split(env.get("KCONFORM_PROFILE")) or tuple(versions.PROFILES)
+    chosen_modes = tuple(modes or ()) or _split(env.get("KCONFORM_MODE"))
+    chosen_provider = provider or env.get("KCONFORM_PROVIDER")
+    if chosen_platform == "kubernetes" and chosen_provider is None:
+        chosen_provider = "kind"
+    versions.check_platform(chosen_platform, chosen_provider)
+    if chosen_platform == "local" and chosen_provider is not None:
+        raise InvalidCombination("--provider applies to --platform kubernetes only")
+    profiles_checked = [versions.profile(name) for name in chosen_profiles]
+    if chosen_modes:
+        for mode in chosen_modes:
+            if mode not in versions.ALL_MODES:
+                raise InvalidCombination(
+                    f"unknown mode {mode!r}; choose one of: {', '.join(versions.ALL_MODES)}"
+                )
+        for prof in profiles_checked:
+            if not any(mode in prof.modes for mode in chosen_modes):
+                versions.check_mode(prof, chosen_modes[0])
+    chosen_install = install or env.get("KCONFORM_INSTALL") or "helm"
+    if chosen_install not in ("helm", "yaml"):
+        raise UsageError(f"unknown install method {chosen_install!r}; choose helm or yaml")
+    reports_dir = Path(reports or env.get("KCONFORM_REPORTS") or "reports")
+    crd = crd_dir or env.get("KCONFORM_CRD_DIR")
+    return RunConfig(
+        platform=chosen_platform,
+        profiles=tuple(p.strimzi for p in profiles_checked),
+        modes=chosen_modes or None,
+        provider=chosen_provider,
+        kubernetes=kubernetes or env.get("KCONFORM_KUBERNETES"),
+        reports=reports_dir,
+        keep=bool(keep) if keep is not None else env.get("KCONFORM_KEEP", "") in ("1", "true", "yes"),
+        run_id=run_id or env.get("KCONFORM_RUN_ID") or new_run_id(),
+        crd_dir=Path(crd) if crd else None,
+        install=chosen_install,
+        context=context or env.get("KCONFORM_CONTEXT"),
+    )
