@@ -80,7 +80,9 @@ def build(
     """Merge explicit values over KCONFORM_* environment variables over defaults, and validate."""
     env = os.environ if env is None else env
     chosen_platform = platform or env.get("KCONFORM_PLATFORM") or "local"
-    chosen_profiles = tuple(profiles or ()) or _split(env.get("KCONFORM_PROFILE")) or tuple(versions.PROFILES)
+    # One cluster runs one Strimzi: kubernetes defaults to the default profile, local to every profile.
+    every = (versions.DEFAULT_PROFILE,) if chosen_platform == "kubernetes" else tuple(versions.PROFILES)
+    chosen_profiles = tuple(profiles or ()) or _split(env.get("KCONFORM_PROFILE")) or every
     chosen_modes = tuple(modes or ()) or _split(env.get("KCONFORM_MODE"))
     chosen_provider = provider or env.get("KCONFORM_PROVIDER")
     if chosen_platform == "kubernetes" and chosen_provider is None:

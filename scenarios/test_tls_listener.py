@@ -20,6 +20,7 @@ from kconform.errors import AuthenticationFailed
 from kconform.platforms.local.pki import CertificateAuthority
 
 pytestmark = pytest.mark.workflow("tls-listener")
+REFUSAL_TIMEOUT_S = 8.0  # a refused handshake is retried until this runs out
 
 
 def test_user_certificate_produces_and_consumes(kafka, cell, names):
@@ -51,7 +52,7 @@ def test_client_without_certificate_is_refused(kafka, names):
     """A client that trusts the cluster CA but presents no certificate is refused during the handshake."""
     topic = names("orders")
     kafka.apply_topic(topic)
-    anonymous = kafka.client(None)
+    anonymous = kafka.client(None, timeout_s=REFUSAL_TIMEOUT_S)
     with allure.step("produce without a client certificate → the TLS handshake is refused"):
         with pytest.raises(AuthenticationFailed):
             anonymous.produce(topic, ["must not arrive"])
@@ -65,7 +66,7 @@ def test_client_trusting_another_ca_is_refused(kafka, names):
     secret = kafka.user_secret(user)
     stranger = CertificateAuthority.create("stranger-ca")
     credentials = Credentials(ca_crt=stranger.cert_pem, user_crt=secret["user.crt"], user_key=secret["user.key"])
-    client = kafka.client(user, credentials=credentials)
+    client = kafka.client(user, credentials=credentials, timeout_s=REFUSAL_TIMEOUT_S)
     with allure.step("produce while trusting an unrelated CA → the broker's certificate is rejected"):
         with pytest.raises(AuthenticationFailed):
             client.produce(topic, ["must not arrive"])

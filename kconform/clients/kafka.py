@@ -209,7 +209,9 @@ def translate(
     if isinstance(err, errors.KconformError):
         return err
     for kind, scope in _AUTHORIZATION_SCOPES:
-        if isinstance(err, kind):
+        # The idempotent producer wraps InitProducerId's ClusterAuthorizationFailedError in a plain
+        # KafkaError that only names it: recognise the class by name too.
+        if isinstance(err, kind) or kind.__name__ in str(err):
             return errors.AuthorizationFailed(scope, f"{action}: not authorized ({scope}): {err}")
     if isinstance(err, kafka_errors.SaslAuthenticationFailedError | ssl.SSLError):
         return errors.AuthenticationFailed(f"{action}: authentication failed: {err}")
@@ -433,6 +435,14 @@ def _produce(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
     return {"offsets": offsets}
 
 
+def _raise_if_unauthorized(client: Any, topic: str) -> None:
+    """kafka-python records a topic the broker refused in metadata (and logs it) instead of raising from
+    poll(); surface it as the TopicAuthorizationFailedError the broker answered, as the Java consumer does."""
+    cluster = _cluster_of(client)
+    if topic in getattr(cluster, "unauthorized_topics", ()):
+        raise kafka_errors.TopicAuthorizationFailedError(f"Not authorized to access topics: [{topic}]")
+
+
 def _decode(raw: bytes | None) -> str | None:
     return None if raw is None else raw.decode("utf-8", errors="replace")
 
@@ -462,6 +472,7 @@ def _consume(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
             if reset == "earliest":
                 client.seek_to_beginning(*assigned)
         while len(records) < count and deadline.remaining() > 0:
+            _raise_if_unauthorized(client, topic)
             batch = client.poll(
                 timeout_ms=int(min(deadline.remaining(), 1.0) * 1000), max_records=count - len(records)
             )

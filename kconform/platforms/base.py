@@ -39,6 +39,7 @@ class Sidecar:
     name: str
     bridge_url: str  # how the application container reaches the bridge (http://127.0.0.1:<port>)
     outside_urls: list[str] = field(default_factory=list)  # addresses from outside the pod that must fail
+    management_url: str | None = None  # bridge >= 1.0 serves /healthy and /ready here (8081 in a pod)
 
 
 class Platform(Protocol):

@@ -40,8 +40,11 @@ def broker(cluster_ca: CertificateAuthority) -> IssuedCertificate:
 def test_ca_subjects_match_strimzi(
     cluster_ca: CertificateAuthority, clients_ca: CertificateAuthority
 ) -> None:
-    assert cluster_ca.subject == "O=io.strimzi,CN=cluster-ca v0"  # RFC 4514 lists the last RDN first
-    assert clients_ca.subject == "O=io.strimzi,CN=clients-ca v0"
+    # RFC 4514/2253 strings (and Kafka principals) list the last RDN first: O is encoded before CN.
+    assert cluster_ca.subject == "CN=cluster-ca v0,O=io.strimzi"
+    assert clients_ca.subject == "CN=clients-ca v0,O=io.strimzi"
+    broker = cluster_ca.issue("my-cluster-kafka", organization="io.strimzi")
+    assert broker.certificate.subject.rfc4514_string() == "CN=my-cluster-kafka,O=io.strimzi"
     constraints = cluster_ca.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
     assert constraints.ca is True
 
@@ -152,7 +155,8 @@ def test_python_ssl_accepts_the_output_for_mutual_tls(
         def serve() -> None:
             connection, _ = listener.accept()
             with server_ctx.wrap_socket(connection, server_side=True) as tls:
-                peer_subjects.append(tls.getpeercert()["subject"])
+                peer = tls.getpeercert()
+                peer_subjects.append(peer["subject"] if peer else None)
                 tls.sendall(b"ok")
 
         server = threading.Thread(target=serve)

@@ -173,7 +173,7 @@ def _python(script: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_sweep_kills_processes_whose_owner_is_gone_and_spares_live_ones(
-    supervisor: ProcessSupervisor, tmp_path: Path
+    supervisor: ProcessSupervisor, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     stale_run = _run_id()
     orphan_file = tmp_path / "orphan.pid"
@@ -192,6 +192,14 @@ def test_sweep_kills_processes_whose_owner_is_gone_and_spares_live_ones(
     orphan = _read_pid(orphan_file)
     live = supervisor.start("live", [sys.executable, "-c", BLOCKER, str(tmp_path / "live.pid")])
     _read_pid(tmp_path / "live.pid")
+    # Like a pytest worker under `kconform run`: the run id without an owner is not a managed process.
+    bystander = subprocess.Popen(
+        [sys.executable, "-c", BLOCKER, str(tmp_path / "bystander.pid")],
+        env={**os.environ, "KCONFORM_RUN_ID": stale_run},
+        start_new_session=True,
+    )
+    request.addfinalizer(lambda: (bystander.kill(), bystander.wait(timeout=20)))
+    _read_pid(tmp_path / "bystander.pid")
     assert find_run_processes(stale_run) == [orphan]
 
     logged: list[str] = []
@@ -199,10 +207,12 @@ def test_sweep_kills_processes_whose_owner_is_gone_and_spares_live_ones(
 
     assert orphan in swept
     assert live.pid not in swept
+    assert bystander.pid not in swept
     assert any(str(orphan) in line and stale_run in line for line in logged)
     _wait_gone(orphan)
     assert find_run_processes(stale_run) == []
     live.ensure_alive()
+    assert bystander.poll() is None
 
 
 def test_sweep_treats_a_reused_owner_pid_as_gone(tmp_path: Path) -> None:

@@ -185,8 +185,9 @@ def _new_key() -> rsa.RSAPrivateKey:
 def _name(common_name: str, organization: str | None) -> x509.Name:
     if not common_name:
         raise UsageError("a certificate needs a non-empty common name")
-    # Kafka names a TLS principal by the RFC 2253 form of the subject, which lists the RDNs last-first; O must
-    # come first in the certificate so the principal reads `CN=<name>,O=io.strimzi`, as Strimzi's super users do.
+    # Kafka names a TLS principal by the RFC 2253 form of the subject, which lists the RDNs last-first; O
+    # must come first in the certificate so the principal reads `CN=<name>,O=io.strimzi`, as Strimzi's
+    # super users do.
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
     if organization:
         attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))

@@ -175,7 +175,12 @@ class LocalPlatform:
         )
         self._sidecars[(namespace, name)] = running
         outside = [f"http://{addr}:{running.http_port}" for addr in sidecar.own_interface_addresses()]
-        return Sidecar(name=name, bridge_url=f"http://127.0.0.1:{running.http_port}", outside_urls=outside)
+        return Sidecar(
+            name=name,
+            bridge_url=f"http://127.0.0.1:{running.http_port}",
+            outside_urls=outside,
+            management_url=running.ready_url.rsplit("/", 1)[0],
+        )
 
     def stop_sidecar(self, namespace: str, name: str) -> None:
         running = self._sidecars.pop((namespace, name), None)

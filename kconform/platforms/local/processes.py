@@ -215,9 +215,10 @@ def find_run_processes(run_id: str) -> list[int]:
 def sweep_stale(log: Callable[[str], object] = print) -> list[int]:
     """Kill the process groups of marked processes whose owner is gone; return the pids found."""
     own_group = os.getpgrp()
+    ancestors = _ancestors()
     stale: list[int] = []
     for pid, env in _marked_processes():
-        if _owner_alive(env):
+        if pid in ancestors or _owner_alive(env):
             continue
         stale.append(pid)
         log(f"killing stale process {pid} of run {env.get(RUN_ID_VAR)} (owner {env.get(OWNER_PID_VAR)} gone)")
@@ -315,12 +316,27 @@ def _marked_processes() -> list[tuple[int, dict[str, str]]]:
         if pid == os.getpid():
             continue
         env = _environ(pid)
-        if not env or RUN_ID_VAR not in env:
+        # Both markers: KCONFORM_RUN_ID alone is also set on pytest (and its xdist workers) by
+        # `kconform run` and the plugin; only processes a supervisor started carry the owner pid.
+        if not env or RUN_ID_VAR not in env or OWNER_PID_VAR not in env:
             continue
         stat = _stat_fields(pid)
         if stat is None or stat[0] == "Z":
             continue
         found.append((pid, env))
+    return found
+
+
+def _ancestors() -> set[int]:
+    """Our parent, its parent, and so on: never to be swept, whatever their environment says."""
+    found: set[int] = set()
+    pid = os.getppid()
+    while pid > 1 and pid not in found:
+        found.add(pid)
+        stat = _stat_fields(pid)
+        if stat is None:
+            break
+        pid = int(stat[1])
     return found
 
 
