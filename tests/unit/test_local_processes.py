@@ -198,7 +198,12 @@ def test_sweep_kills_processes_whose_owner_is_gone_and_spares_live_ones(
         env={**os.environ, "KCONFORM_RUN_ID": stale_run},
         start_new_session=True,
     )
-    request.addfinalizer(lambda: (bystander.kill(), bystander.wait(timeout=20)))
+
+    def end_bystander() -> None:
+        bystander.kill()
+        bystander.wait(timeout=20)
+
+    request.addfinalizer(end_bystander)
     _read_pid(tmp_path / "bystander.pid")
     assert find_run_processes(stale_run) == [orphan]
 
