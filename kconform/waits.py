@@ -48,7 +48,9 @@ def wait_until(
         (stop_event or threading.Event()).wait(min(interval, remaining))
     message = f"timed out after {timeout:.0f}s waiting for {describe}"
     if last_seen is not _NOT_YET:
-        message += f"; last seen: {last_seen!r}" if not isinstance(last_seen, str) else f"; last seen: {last_seen}"
+        message += (
+            f"; last seen: {last_seen!r}" if not isinstance(last_seen, str) else f"; last seen: {last_seen}"
+        )
     if diagnose is not None:
         try:
             message += f"\n{diagnose()}"

@@ -29,7 +29,11 @@ LISTENER = "external"
 
 def _documents(cell, name: str, namespace: str, run_id: str, listener: dict[str, Any]) -> list[dict]:
     return resources.kafka_cluster(
-        cell.profile, cell.mode, name=name, namespace=namespace, run_id=run_id,
+        cell.profile,
+        cell.mode,
+        name=name,
+        namespace=namespace,
+        run_id=run_id,
         listeners=[resources.internal_listener("tls", 9093, tls=True, authentication="tls"), listener],
         authorization={"type": "simple"},
     )
@@ -50,9 +54,15 @@ class ExternalSetup:
         self.stop()
         run_id = self.pool.config.run_id
         namespace, name = self.pool.name("kc"), self.pool.name("ext")[:30].rstrip("-")
-        manager = running(self.platform, _documents(self.cell, name, namespace, run_id, listener),
-                          profile=self.cell.profile, mode=self.cell.mode, namespace=namespace, run_id=run_id,
-                          keep=self.pool.config.keep)
+        manager = running(
+            self.platform,
+            _documents(self.cell, name, namespace, run_id, listener),
+            profile=self.cell.profile,
+            mode=self.cell.mode,
+            namespace=namespace,
+            run_id=run_id,
+            keep=self.pool.config.keep,
+        )
         cluster = manager.__enter__()
         self._managers.append(manager)
         remember_cluster(self.request, cluster)
@@ -73,15 +83,20 @@ def external(cell, cluster_pool, request) -> Iterator[ExternalSetup]:
 def _user_and_topic(cluster: KafkaCluster, names) -> tuple[str, str, str]:
     user, topic, group = names("outside"), names("orders"), names("grp")
     cluster.apply_topic(topic)
-    cluster.apply_user(user, acls=[resources.acl("topic", topic, ["Read", "Write"]),
-                                   resources.acl("group", group, ["Read"])])
+    cluster.apply_user(
+        user, acls=[resources.acl("topic", topic, ["Read", "Write"]), resources.acl("group", group, ["Read"])]
+    )
     return user, topic, group
 
 
 def test_default_advertised_addresses_are_unreachable(external, names):
     """Without overrides, bootstrap answers but brokers advertise an address the client cannot reach."""
     listener = resources.nodeport_listener(
-        LISTENER, 9094, tls=True, authentication="tls", bootstrap_node_port=external.bootstrap_port,
+        LISTENER,
+        9094,
+        tls=True,
+        authentication="tls",
+        bootstrap_node_port=external.bootstrap_port,
         brokers=[resources.BrokerOverride(0, node_port=external.broker_port)],
     )
     with allure.step("apply a Kafka with a nodeport listener and no advertised overrides → Ready"):
@@ -104,9 +119,19 @@ def test_advertised_overrides_make_brokers_reachable(external, names):
     """With advertisedHost/advertisedPort per broker and alternativeNames, clients outside produce and consume
     with TLS hostname verification on."""
     listener = resources.nodeport_listener(
-        LISTENER, 9094, tls=True, authentication="tls", bootstrap_node_port=external.bootstrap_port,
-        brokers=[resources.BrokerOverride(0, node_port=external.broker_port, advertised_host=external.host,
-                                          advertised_port=external.broker_port)],
+        LISTENER,
+        9094,
+        tls=True,
+        authentication="tls",
+        bootstrap_node_port=external.bootstrap_port,
+        brokers=[
+            resources.BrokerOverride(
+                0,
+                node_port=external.broker_port,
+                advertised_host=external.host,
+                advertised_port=external.broker_port,
+            )
+        ],
         alternative_names=[external.host],
     )
     with allure.step("apply a Kafka whose broker advertises the externally reachable host and port → Ready"):

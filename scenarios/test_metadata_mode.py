@@ -72,4 +72,6 @@ def test_topic_creation_and_deletion_propagate(kafka, names):
         assert admin.produce(topic, ["a", "b", "c"])
     with allure.step("delete the KafkaTopic → the brokers stop listing the topic"):
         kafka.platform.delete("KafkaTopic", kafka.namespace, topic)
-        wait_until(lambda: topic not in admin.list_topics(), describe=f"topic {topic} to be deleted", timeout=120)
+        wait_until(
+            lambda: topic not in admin.list_topics(), describe=f"topic {topic} to be deleted", timeout=120
+        )

@@ -28,10 +28,13 @@ def test_user_certificate_produces_and_consumes(kafka, cell, names):
     user, topic, group = names("app"), names("orders"), names("grp")
     with allure.step("apply a KafkaTopic and a tls KafkaUser allowed to use it → both Ready"):
         kafka.apply_topic(topic)
-        kafka.apply_user(user, acls=[
-            resources.acl("topic", topic, ["Read", "Write", "Describe"]),
-            resources.acl("group", group, ["Read"]),
-        ])
+        kafka.apply_user(
+            user,
+            acls=[
+                resources.acl("topic", topic, ["Read", "Write", "Describe"]),
+                resources.acl("group", group, ["Read"]),
+            ],
+        )
     with allure.step("read the listener's bootstrap and CA from status and Secrets → present and consistent"):
         status = kafka.listener_status("tls")
         assert status["bootstrapServers"]
@@ -65,7 +68,9 @@ def test_client_trusting_another_ca_is_refused(kafka, names):
     kafka.apply_user(user, acls=[resources.acl("topic", topic, ["Write"])])
     secret = kafka.user_secret(user)
     stranger = CertificateAuthority.create("stranger-ca")
-    credentials = Credentials(ca_crt=stranger.cert_pem, user_crt=secret["user.crt"], user_key=secret["user.key"])
+    credentials = Credentials(
+        ca_crt=stranger.cert_pem, user_crt=secret["user.crt"], user_key=secret["user.key"]
+    )
     client = kafka.client(user, credentials=credentials, timeout_s=REFUSAL_TIMEOUT_S)
     with allure.step("produce while trusting an unrelated CA → the broker's certificate is rejected"):
         with pytest.raises(AuthenticationFailed):

@@ -80,7 +80,9 @@ def test_no_write_anywhere_is_a_cluster_error_for_idempotent_producers(kafka, na
     """With Write on no topic, an idempotent producer is refused at the cluster level (InitProducerId)."""
     user, topic, group = names("readonly"), names("orders"), names("grp")
     kafka.apply_topic(topic)
-    kafka.apply_user(user, acls=[resources.acl("topic", topic, ["Read"]), resources.acl("group", group, ["Read"])])
+    kafka.apply_user(
+        user, acls=[resources.acl("topic", topic, ["Read"]), resources.acl("group", group, ["Read"])]
+    )
     with allure.step("produce idempotently without any Write → cluster authorization error"):
         with pytest.raises(AuthorizationFailed) as refused:
             kafka.client(user).produce(topic, ["denied"], idempotent=True)
@@ -111,8 +113,12 @@ def test_changing_acls_takes_effect_without_restart(kafka, names):
         with pytest.raises(AuthorizationFailed):
             client.produce(topic, ["too early"], idempotent=False)
     with allure.step("re-apply the KafkaUser with Write on the topic → Ready"):
-        kafka.apply_user(user, acls=[resources.acl("topic", other, ["Write"]), resources.acl("topic", topic, ["Write"])])
-    with allure.step("produce again → acknowledged, and the Kafka CR kept its generation and Ready condition"):
+        kafka.apply_user(
+            user, acls=[resources.acl("topic", other, ["Write"]), resources.acl("topic", topic, ["Write"])]
+        )
+    with allure.step(
+        "produce again → acknowledged, and the Kafka CR kept its generation and Ready condition"
+    ):
         client.produce(topic, ["now allowed"], idempotent=False)
         after = kafka.platform.get("Kafka", kafka.namespace, kafka.name)
         assert before is not None and after is not None

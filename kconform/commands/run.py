@@ -28,10 +28,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="run the conformance scenarios",
         description="Run the scenarios on a platform; extra arguments after -- go to pytest.",
     )
-    parser.add_argument("--platform", choices=versions.PLATFORMS, default=None, help="local (default) or kubernetes")
+    parser.add_argument(
+        "--platform", choices=versions.PLATFORMS, default=None, help="local (default) or kubernetes"
+    )
     parser.add_argument("--profile", action="append", default=None, help="Strimzi version (repeatable)")
     parser.add_argument("--mode", action="append", default=None, help="metadata mode (repeatable)")
-    parser.add_argument("--provider", choices=versions.PROVIDERS, default=None, help="kubernetes cluster provider")
+    parser.add_argument(
+        "--provider", choices=versions.PROVIDERS, default=None, help="kubernetes cluster provider"
+    )
     parser.add_argument("--kubernetes", default=None, help="Kubernetes version for a created cluster")
     parser.add_argument("--context", default=None, help="kubeconfig context (provider existing)")
     parser.add_argument("--install", choices=("helm", "yaml"), default=None, help="how Strimzi is installed")
@@ -56,22 +60,40 @@ def _preflight(config: run_config.RunConfig) -> None:
 
     prof = versions.profile(config.profiles[0])
     settings = KubeSettings(
-        profile=prof, run_id=config.run_id, provider=config.provider or "kind",
-        mode=config.modes[0] if config.modes else prof.modes[0], install=config.install,
-        context=config.context, kubernetes_version=config.kubernetes,
+        profile=prof,
+        run_id=config.run_id,
+        provider=config.provider or "kind",
+        mode=config.modes[0] if config.modes else prof.modes[0],
+        install=config.install,
+        context=config.context,
+        kubernetes_version=config.kubernetes,
     )
     check_prerequisites(provider_for(settings), settings)
 
 
 def pytest_argv(config: run_config.RunConfig, workers: str | None, extra: list[str]) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", str(paths.PROJECT_ROOT / "scenarios"), "-p", "no:cacheprovider",
-            "--platform", config.platform, "--reports", str(config.reports)]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(paths.PROJECT_ROOT / "scenarios"),
+        "-p",
+        "no:cacheprovider",
+        "--platform",
+        config.platform,
+        "--reports",
+        str(config.reports),
+    ]
     for prof in config.profiles:
         argv += ["--profile", prof]
     for mode in config.modes or ():
         argv += ["--mode", mode]
-    for flag, value in (("--provider", config.provider), ("--kubernetes", config.kubernetes),
-                        ("--context", config.context), ("--install", config.install)):
+    for flag, value in (
+        ("--provider", config.provider),
+        ("--kubernetes", config.kubernetes),
+        ("--context", config.context),
+        ("--install", config.install),
+    ):
         if value and (config.platform == "kubernetes" or flag == "--install"):
             argv += [flag, value]
     if config.keep:
@@ -98,8 +120,14 @@ def _verdict_code(reports: Path) -> int | None:
 
 def run(args: argparse.Namespace) -> int:
     config = run_config.build(
-        platform=args.platform, profiles=args.profile, modes=args.mode, provider=args.provider,
-        kubernetes=args.kubernetes, reports=args.reports, keep=args.keep, install=args.install,
+        platform=args.platform,
+        profiles=args.profile,
+        modes=args.mode,
+        provider=args.provider,
+        kubernetes=args.kubernetes,
+        reports=args.reports,
+        keep=args.keep,
+        install=args.install,
         context=args.context,
     )
     try:

@@ -97,7 +97,7 @@ def _principal_filter(principal: str) -> ACLFilter:
 
 def current(admin: KafkaAdminClient, principal: str) -> set[ACL]:
     found, error = admin.describe_acls(_principal_filter(principal))
-    if error is not None and getattr(error, "errno", 0):
+    if error is not None and int(getattr(error, "errno", 0) or 0):
         raise PlatformError(f"describing ACLs of {principal} failed: {error}")
     return set(found)
 

@@ -12,7 +12,7 @@ import secrets
 import subprocess
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import CertificateAuthority, write_pem
 from kconform.platforms.local.ports import free_ports, wait_for_port
 from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
+from kconform.platforms.local.topology import ListenerSpec, NodePorts, NodeSpec, Topology
 from kconform.versions import Profile
 
 # Small heaps and a quick-starting JIT: several JVMs share a 2-core machine and live for minutes.
@@ -55,11 +56,11 @@ def now() -> str:
 class LocalKafka:
     """A running cluster; created by `start()`."""
 
-    topology: topology.Topology
+    topology: Topology
     kafka_version: str
     cluster_ca: CertificateAuthority
     clients_ca: CertificateAuthority
-    node_ports: dict[int, topology.NodePorts]
+    node_ports: dict[int, NodePorts]
     processes: list[ManagedProcess] = field(default_factory=list)
     forwarders: list[Forwarder] = field(default_factory=list)
     bootstrap_ports: dict[str, int] = field(default_factory=dict)
@@ -68,7 +69,7 @@ class LocalKafka:
     started_at: float = 0.0
     ready_after_s: float = 0.0
 
-    def listener(self, name: str) -> topology.ListenerSpec:
+    def listener(self, name: str) -> ListenerSpec:
         for item in self.topology.listeners:
             if item.name == name:
                 return item
@@ -109,7 +110,7 @@ class LocalKafka:
             entries.append(entry)
         return entries
 
-    def process_for(self, node: topology.NodeSpec) -> ManagedProcess | None:
+    def process_for(self, node: NodeSpec) -> ManagedProcess | None:
         for proc in self.processes:
             if proc.name.endswith(f"-{node.node_id}") and proc.name.startswith(self.topology.cluster):
                 return proc
@@ -126,9 +127,9 @@ class LocalKafka:
             proc.stop()
 
 
-def _assign_ports(topo: topology.Topology) -> dict[int, topology.NodePorts]:
+def _assign_ports(topo: Topology) -> dict[int, NodePorts]:
     """Free ports for every node and listener, except per-broker nodePorts the resource fixes."""
-    assigned: dict[int, topology.NodePorts] = {}
+    assigned: dict[int, NodePorts] = {}
     for node in topo.nodes:
         wanted = 2 + len(topo.listeners)
         pool = iter(free_ports(wanted))
@@ -140,7 +141,7 @@ def _assign_ports(topo: topology.Topology) -> dict[int, topology.NodePorts]:
                     if int(override.get("broker", -1)) == node.node_id and override.get("nodePort"):
                         fixed = int(override["nodePort"])
             listeners[item.name] = fixed if fixed is not None else next(pool)
-        assigned[node.node_id] = topology.NodePorts(
+        assigned[node.node_id] = NodePorts(
             controlplane=next(pool) if node.is_controller and topo.mode == "kraft" else None,
             replication=next(pool) if node.is_broker else None,
             listeners=listeners if node.is_broker else {},
@@ -148,7 +149,7 @@ def _assign_ports(topo: topology.Topology) -> dict[int, topology.NodePorts]:
     return assigned
 
 
-def _node_sans(topo: topology.Topology, node: topology.NodeSpec) -> list[str]:
+def _node_sans(topo: Topology, node: NodeSpec) -> list[str]:
     """DNS names and IPs for a node certificate: Strimzi's service names plus what this machine uses."""
     c, ns = topo.cluster, topo.namespace
     sans = [
@@ -174,7 +175,7 @@ def _node_sans(topo: topology.Topology, node: topology.NodeSpec) -> list[str]:
 
 def start_cluster(
     kafka: Mapping[str, Any],
-    pools: list[Mapping[str, Any]],
+    pools: Sequence[Mapping[str, Any]],
     *,
     profile: Profile,
     java: JavaRuntime,
@@ -214,7 +215,7 @@ def start_cluster(
             cluster, supervisor, java, classpath, logging_opts, base, timeout
         )
 
-    commands: list[tuple[topology.NodeSpec, list[str]]] = []
+    commands: list[tuple[NodeSpec, list[str]]] = []
     for node in topo.nodes:
         node_dir = base / node.pod_name(topo.cluster)
         node_dir.mkdir(exist_ok=True)
@@ -256,7 +257,7 @@ def start_cluster(
     return cluster
 
 
-def _wait_node_ports(cluster: LocalKafka, node: topology.NodeSpec, timeout: float) -> None:
+def _wait_node_ports(cluster: LocalKafka, node: NodeSpec, timeout: float) -> None:
     proc = cluster.process_for(node)
     ports = cluster.node_ports[node.node_id]
     for port in [ports.controlplane, ports.replication, *ports.listeners.values()]:
@@ -278,7 +279,7 @@ def _start_bootstrap_forwarders(cluster: LocalKafka) -> None:
 
 
 def _format_storage(
-    java_cmd: list[str], props_path: Path, cluster_id: str, node: topology.NodeSpec, timeout: float
+    java_cmd: list[str], props_path: Path, cluster_id: str, node: NodeSpec, timeout: float
 ) -> None:
     """Format a KRaft node's log directory, as the operator's init does before the first start."""
     argv = [

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +37,21 @@ class LocalPlatform:
     name = "local"
 
     def __init__(
-        self, profile: Profile, *, run_id: str, work_dir: Path, schemas: SchemaSet | None = None
+        self,
+        profile: Profile,
+        *,
+        run_id: str,
+        log_dir: Path,
+        schemas: SchemaSet | None = None,
+        keep: bool = False,
     ) -> None:
         self.profile = profile
         self.run_id = run_id
-        self.work_dir = work_dir
+        # Keystores, CA keys and data live in a private temporary folder, never under the reports.
+        self.work_dir = Path(tempfile.mkdtemp(prefix=f"kconform-{run_id}-"))
+        self.keep = keep
         self.schemas = schemas or SchemaSet.for_profile(profile)
-        self.supervisor = ProcessSupervisor(run_id, work_dir / "logs")
+        self.supervisor = ProcessSupervisor(run_id, log_dir)
         self._resources: dict[Key, dict[str, Any]] = {}
         self._secrets: dict[tuple[str, str], dict[str, str]] = {}
         self._clusters: dict[tuple[str, str], LocalKafka] = {}
@@ -80,12 +90,16 @@ class LocalPlatform:
             generation = previous["metadata"]["generation"]
             if previous.get("spec") != stored.get("spec"):
                 generation += 1
-            if kind in ("Kafka", "KafkaNodePool") and (namespace, self._cluster_of(stored)) in self._clusters:
-                if generation != previous["metadata"]["generation"]:
-                    raise UsageError(
-                        f"{kind} {meta['name']}: the local platform does not roll a running cluster; "
-                        "delete the Kafka and apply it again"
-                    )
+            running = (namespace, self._cluster_of(stored)) in self._clusters
+            if (
+                kind in ("Kafka", "KafkaNodePool")
+                and running
+                and generation != previous["metadata"]["generation"]
+            ):
+                raise UsageError(
+                    f"{kind} {meta['name']}: the local platform does not roll a running cluster; "
+                    "delete the Kafka and apply it again"
+                )
         stored["metadata"]["generation"] = generation
         stored["metadata"]["namespace"] = namespace
         stored["status"] = (previous or {}).get("status", {})
@@ -136,7 +150,7 @@ class LocalPlatform:
                     admin.delete_topics([topic])
 
     def read_secret(self, namespace: str, name: str) -> dict[str, str]:
-        for (ns, cluster_name), cluster in self._clusters.items():
+        for (ns, _), cluster in self._clusters.items():
             if ns == namespace and name in cluster.secrets():
                 return dict(cluster.secrets()[name])
         found = self._secrets.get((namespace, name))
@@ -206,6 +220,8 @@ class LocalPlatform:
             cluster.stop()
         self._clusters.clear()
         self.supervisor.stop_all()
+        if not self.keep:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
 
     # ------------------------------------------------------------------ reconciliation
     @staticmethod

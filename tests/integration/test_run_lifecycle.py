@@ -1,0 +1,170 @@
+"""`kconform run` on the local platform, driven as a user would: cleanup, interruption, a failing cell,
+and no secrets in the reports. Real Kafka processes; one Strimzi profile and mode to keep it short."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kconform import paths
+from kconform.platforms.local.processes import find_run_processes
+from kconform.waits import wait_until
+
+pytestmark = pytest.mark.integration
+PROFILE = ["--profile", "1.2.0", "--mode", "kraft"]
+
+
+def _kconform(args: list[str], run_id: str, **popen: object) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, KCONFORM_RUN_ID=run_id)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kconform.cli", *args],
+        cwd=paths.PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        **popen,  # type: ignore[arg-type]
+    )
+
+
+def test_run_leaves_no_process_and_no_secret(tmp_path: Path) -> None:
+    run_id = "life" + os.urandom(3).hex()
+    reports = tmp_path / "reports"
+    proc = _kconform(
+        [
+            "run",
+            "--platform",
+            "local",
+            *PROFILE,
+            "--reports",
+            str(reports),
+            "--",
+            "-k",
+            "tls_listener or seed_acls",
+            "-q",
+        ],
+        run_id,
+    )
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out.decode()[-3000:]
+    assert find_run_processes(run_id) == []
+    record = json.loads((reports / "conformance.json").read_text())
+    assert {r["status"] for r in record["results"]} == {"passed"} and len(record["results"]) == 4
+    assert all(r["cell"]["platform"] == "local" for r in record["results"])
+    for required in ("junit.xml", "index.html", "badge.svg", "badge.json"):
+        assert (reports / required).is_file(), required
+    assert any((reports / "allure-results").iterdir())
+    _assert_no_secrets(reports)
+
+
+def test_sigint_still_writes_the_record_and_stops_every_process(tmp_path: Path) -> None:
+    run_id = "intr" + os.urandom(3).hex()
+    reports = tmp_path / "reports"
+    proc = _kconform(
+        [
+            "run",
+            "--platform",
+            "local",
+            *PROFILE,
+            "--reports",
+            str(reports),
+            "--",
+            "-k",
+            "tls_listener or user_acls",
+            "-q",
+        ],
+        run_id,
+    )
+    try:
+        # Interrupt once a test has finished and the run's broker is up (both observable from outside).
+        wait_until(
+            lambda: _allure_results(reports) >= 1 and find_run_processes(run_id),
+            describe="a finished test while the run's Kafka is up",
+            timeout=300,
+            interval=0.5,
+        )
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, out.decode()[-3000:]
+    record = json.loads((reports / "conformance.json").read_text())
+    assert record["run"]["interrupted"] is True
+    assert record["results"], "the tests that finished before the interrupt are in the record"
+    wait_until(lambda: find_run_processes(run_id) == [], describe="no process of the run", timeout=30)
+
+
+def test_a_failing_cell_shows_everywhere(tmp_path: Path) -> None:
+    """A scenario asserting a user without Write can produce must fail: exit 1, a failed entry, a red square,
+    a badge that is not green."""
+    run_id = "fail" + os.urandom(3).hex()
+    reports = tmp_path / "reports"
+    scenario = paths.PROJECT_ROOT / "scenarios" / f"test_zz_broken_{run_id}.py"
+    scenario.write_text(
+        textwrap.dedent('''
+        import pytest
+        from kconform import resources
+        pytestmark = pytest.mark.workflow("deliberately-broken")
+
+        def test_user_missing_write_can_produce(kafka, names):
+            """A user granted only Read is expected (wrongly) to produce."""
+            user, topic = names("nowrite"), names("orders")
+            kafka.apply_topic(topic)
+            kafka.apply_user(user, acls=[resources.acl("topic", topic, ["Read", "Describe"]),
+                                         resources.acl("topic", names("other"), ["Write"])])
+            kafka.client(user).produce(topic, ["needs Write"], idempotent=False)
+    ''')
+    )
+    try:
+        proc = _kconform(
+            [
+                "run",
+                "--platform",
+                "local",
+                *PROFILE,
+                "--reports",
+                str(reports),
+                "--",
+                "-k",
+                "deliberately or broken",
+                str(scenario),
+                "-q",
+            ],
+            run_id,
+        )
+        out, _ = proc.communicate(timeout=600)
+    finally:
+        scenario.unlink()
+    assert proc.returncode == 1, out.decode()[-3000:]
+    record = json.loads((reports / "conformance.json").read_text())
+    failed = [r for r in record["results"] if r["status"] == "failed"]
+    assert failed and "not authorized (topic)" in failed[0]["message"]
+    page = (reports / "index.html").read_text()
+    assert "status-failed" in page and 'data-workflow="deliberately-broken"' in page
+    assert json.loads((reports / "badge.json").read_text())["color"] != "brightgreen"
+    assert "#4c1" not in (reports / "badge.svg").read_text().lower()  # anybadge's green
+    _assert_no_secrets(reports)
+
+
+def _allure_results(reports: Path) -> int:
+    folder = reports / "allure-results"
+    return len(list(folder.glob("*-result.json"))) if folder.is_dir() else 0
+
+
+def _assert_no_secrets(reports: Path) -> None:
+    """No private key, password or sasl.jaas.config value in any file the run wrote."""
+    for path in reports.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        assert "PRIVATE KEY-----" not in text, path
+        assert "sasl.jaas.config=" not in text.replace(" ", ""), path
+        assert "ScramLoginModule" not in text, path
