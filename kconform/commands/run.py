@@ -18,6 +18,7 @@ from kconform import config as run_config
 from kconform import paths, versions
 from kconform.errors import MissingPrerequisite, UsageError
 
+INTERRUPT_GRACE_S = 120.0  # how long an interrupted pytest may take to write reports and stop processes
 # pytest's exit codes → ours (see the module docstring)
 _PYTEST_EXIT = {0: 0, 1: 1, 2: 130, 3: 1, 4: 2, 5: 2}
 
@@ -118,6 +119,28 @@ def _verdict_code(reports: Path) -> int | None:
     return 0
 
 
+def _run_pytest(argv: list[str], env: dict[str, str]) -> int:
+    """Run pytest and wait for it, also after Ctrl-C.
+
+    Ctrl-C reaches pytest too (same process group): it stops, writes the reports and stops its processes.
+    `subprocess.run` would SIGKILL it on KeyboardInterrupt and lose all that, so wait for it instead.
+    """
+    proc = subprocess.Popen(argv, cwd=paths.PROJECT_ROOT, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        pass
+    try:
+        return proc.wait(timeout=INTERRUPT_GRACE_S)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        proc.terminate()  # SIGTERM: the plugin turns it into a clean exit
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+
+
 def run(args: argparse.Namespace) -> int:
     config = run_config.build(
         platform=args.platform,
@@ -141,10 +164,7 @@ def run(args: argparse.Namespace) -> int:
         stale.unlink()  # a record left by an earlier run must not stand for this one
     env = dict(os.environ, KCONFORM_RUN_ID=config.run_id)
     argv = pytest_argv(config, args.workers, list(getattr(args, "extra", [])))
-    try:
-        code = subprocess.run(argv, cwd=paths.PROJECT_ROOT, env=env, check=False).returncode
-    except KeyboardInterrupt:
-        code = 2  # pytest got the SIGINT too and wrote its reports
+    code = _run_pytest(argv, env)
     mapped = _PYTEST_EXIT.get(code, 1)
     if mapped in (2, 130):
         return mapped
