@@ -8,6 +8,7 @@
     ├── ResourceFailed             Strimzi (or the local platform) reported NotReady for a resource
     ├── WaitTimeout                a wait_until deadline passed; carries what was last seen
     ├── PlatformError              a platform operation failed (a process died, an API call failed)
+    │   └── InfrastructureFailure  the cluster could not be created or Strimzi not installed: no verdict
     ├── ClientError                a Kafka client operation failed
     │   ├── AuthorizationFailed    the broker refused by ACL: .scope is topic | group | cluster | transactional_id
     │   ├── AuthenticationFailed   TLS handshake / SASL refused (no certificate, untrusted CA, bad password)
@@ -50,6 +51,13 @@ class WaitTimeout(KconformError):
 
 class PlatformError(KconformError):
     """A platform operation failed."""
+
+
+class InfrastructureFailure(PlatformError):
+    """The platform itself could not be brought up (cluster creation, image pulls, operator install).
+
+    Tests that depend on it are inconclusive, neither passed nor failed.
+    """
 
 
 class ClientError(KconformError):

@@ -92,6 +92,10 @@ class Platform(Protocol):
         """Start the seed's pod (app container + bridge container) with its bridge properties ConfigMap."""
         ...
 
+    def try_from_outside(self, namespace: str, url: str) -> str | None:
+        """Try `url` from outside the sidecar's pod: None if it answered, else the connection error."""
+        ...
+
     def stop_sidecar(self, namespace: str, name: str) -> None: ...
 
     # --- evidence

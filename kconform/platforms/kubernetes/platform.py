@@ -8,6 +8,7 @@ from typing import Any
 from kconform import resources
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError
+from kconform.forwarding import Forwarder
 from kconform.platforms.base import Cell, Sidecar
 from kconform.platforms.kubernetes import client_pod, diagnostics, readiness
 from kconform.platforms.kubernetes.kube import Kube
@@ -23,6 +24,10 @@ DELETE_ORDER = ("KafkaUser", "KafkaTopic", "Pod", "ConfigMap", "Kafka", "KafkaNo
 CLIENT_POD_TIMEOUT_S = 300.0
 
 
+BRIDGE_HTTP_PORT = 8080  # the seed's bridge.properties: http.port
+BRIDGE_MANAGEMENT_PORT = 8081  # bridge >= 1.0: /healthy and /ready
+
+
 class KubernetesPlatform:
     name = "kubernetes"
 
@@ -33,6 +38,7 @@ class KubernetesPlatform:
         self.cluster = cluster
         self.schemas = schemas
         self._client_pods: set[str] = set()
+        self._forwards: dict[tuple[str, str], list[Forwarder]] = {}
         self._applied: list[tuple[str, str, str, str]] = []  # (apiVersion, kind, namespace, name)
 
     def cell(self, mode: str) -> Cell:
@@ -167,7 +173,37 @@ class KubernetesPlatform:
         self.apply(pod)
         name = pod["metadata"]["name"]
         self.wait_pod_ready(namespace, name, CLIENT_POD_TIMEOUT_S)
-        return Sidecar(name=name, bridge_url="http://127.0.0.1:8080")
+        # The test process plays the application container: reach the pod's loopback through port-forwards,
+        # which land on the pod's localhost where the bridge listens.
+        forwards = [
+            Forwarder(0, connect=lambda port=port: self.kube.port_forward(namespace, name, port))  # type: ignore[misc]
+            for port in (BRIDGE_HTTP_PORT, BRIDGE_MANAGEMENT_PORT)
+        ]
+        self._forwards[(namespace, name)] = forwards
+        pod_ip = ((self.kube.get("v1", "Pod", namespace, name) or {}).get("status") or {}).get("podIP")
+        management = (
+            f"http://127.0.0.1:{forwards[1].port}" if int(self.profile.bridge_version[0]) >= 1 else None
+        )
+        return Sidecar(
+            name=name,
+            bridge_url=f"http://127.0.0.1:{forwards[0].port}",
+            outside_urls=[f"http://{pod_ip}:{BRIDGE_HTTP_PORT}"] if pod_ip else [],
+            management_url=management,
+        )
+
+    def try_from_outside(self, namespace: str, url: str) -> str | None:
+        """GET `url` from the namespace's client pod (another pod): None if it answered, else the error."""
+        if namespace not in self._client_pods:
+            self._start_client_pod(namespace)
+        probe = (
+            "import sys,urllib.request\n"
+            "try:\n urllib.request.urlopen(sys.argv[1], timeout=5); print('answered')\n"
+            "except Exception as e:\n print(f'{type(e).__name__}: {e}')\n"
+        )
+        out = self.kube.exec(
+            namespace, client_pod.POD_NAME, client_pod.CONTAINER, ["python", "-c", probe, url], "", 30
+        ).strip()
+        return None if out == "answered" else out
 
     def wait_pod_ready(self, namespace: str, name: str, timeout: float) -> None:
         def ready() -> bool:
@@ -179,6 +215,8 @@ class KubernetesPlatform:
         wait_until(ready, describe=f"pod {namespace}/{name} to be Ready", timeout=timeout, interval=2.0)
 
     def stop_sidecar(self, namespace: str, name: str) -> None:
+        for forward in self._forwards.pop((namespace, name), []):
+            forward.close()
         self.kube.delete("v1", "Pod", namespace, name)
 
     # --- evidence

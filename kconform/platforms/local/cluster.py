@@ -21,8 +21,8 @@ from typing import Any
 
 from kconform.clients.operations import Credentials, Endpoint
 from kconform.errors import PlatformError
+from kconform.forwarding import Forwarder
 from kconform.platforms.local import jars, topology
-from kconform.platforms.local.forwarder import Forwarder
 from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import CertificateAuthority, write_pem
 from kconform.platforms.local.ports import free_ports, wait_for_port

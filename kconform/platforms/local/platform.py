@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from kconform.clients import kafka as kafka_clients
 from kconform.clients.local_runner import InProcessRunner
 from kconform.clients.operations import ClientRunner
@@ -195,6 +197,14 @@ class LocalPlatform:
             outside_urls=outside,
             management_url=running.ready_url.rsplit("/", 1)[0],
         )
+
+    def try_from_outside(self, namespace: str, url: str) -> str | None:
+        """GET `url` from this machine, outside the pod's loopback: None if it answered, else the error."""
+        try:
+            httpx.get(url, timeout=5)
+        except httpx.TransportError as err:
+            return f"{type(err).__name__}: {err}"
+        return None
 
     def stop_sidecar(self, namespace: str, name: str) -> None:
         running = self._sidecars.pop((namespace, name), None)
