@@ -99,6 +99,9 @@ def test_default_advertised_addresses_are_unreachable(external, names):
         bootstrap_node_port=external.bootstrap_port,
         brokers=[resources.BrokerOverride(0, node_port=external.broker_port)],
     )
+    # Brokers advertise the node's hostname: resolvable inside the cluster, not by a client outside it.
+    # (kind node IPs are routable from a Linux host, so the default InternalIP would hide the pitfall there.)
+    listener["configuration"]["preferredNodePortAddressType"] = "Hostname"
     with allure.step("apply a Kafka with a nodeport listener and no advertised overrides → Ready"):
         cluster = external.start(listener)
     user, topic, _group = _user_and_topic(cluster, names)

@@ -2,7 +2,7 @@
 
 Needs the Debian package `chromium` (/usr/bin/chromium). Without it the test fails, naming the package: a
 missing browser must not turn into a silently skipped check. The screenshot is kept under
-$KCONFORM_SCREENSHOT_DIR when set (CI uploads it with the reports), else under the test's tmp_path.
+$KCONFORM_SCREENSHOT_DIR when set, else under reports/screenshots/ (uploaded with the reports).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from kconform.paths import PROJECT_ROOT
 from kconform.report.model import cell_id
 from kconform.report.writer import write_merged
 from tests.unit.test_report_page import (
@@ -100,7 +101,7 @@ def test_browser_renders_the_grid(tmp_path: Path, page: Path) -> None:
 
 
 def test_browser_screenshot_of_the_page(tmp_path: Path, page: Path) -> None:
-    shots = Path(os.environ.get("KCONFORM_SCREENSHOT_DIR") or tmp_path / "screenshots")
+    shots = Path(os.environ.get("KCONFORM_SCREENSHOT_DIR") or PROJECT_ROOT / "reports" / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     target = shots / "index.png"
     target.unlink(missing_ok=True)

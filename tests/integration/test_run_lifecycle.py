@@ -22,37 +22,36 @@ pytestmark = pytest.mark.integration
 PROFILE = ["--profile", "1.2.0", "--mode", "kraft"]
 
 
-def _kconform(args: list[str], run_id: str, **popen: object) -> subprocess.Popen[bytes]:
+def _run_local(reports: Path, run_id: str, *pytest_args: str) -> subprocess.Popen[bytes]:
+    """`kconform run --platform local` for one profile and mode, in its own session (for killpg)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "kconform.cli",
+        "run",
+        "--platform",
+        "local",
+        *PROFILE,
+        "--reports",
+        str(reports),
+        "--",
+        *pytest_args,
+    ]
     env = dict(os.environ, KCONFORM_RUN_ID=run_id)
     return subprocess.Popen(
-        [sys.executable, "-m", "kconform.cli", *args],
+        argv,
         cwd=paths.PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        **popen,  # type: ignore[arg-type]
     )
 
 
 def test_run_leaves_no_process_and_no_secret(tmp_path: Path) -> None:
     run_id = "life" + os.urandom(3).hex()
     reports = tmp_path / "reports"
-    proc = _kconform(
-        [
-            "run",
-            "--platform",
-            "local",
-            *PROFILE,
-            "--reports",
-            str(reports),
-            "--",
-            "-k",
-            "tls_listener or seed_acls",
-            "-q",
-        ],
-        run_id,
-    )
+    proc = _run_local(reports, run_id, "-k", "tls_listener or seed_acls", "-q")
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, out.decode()[-3000:]
     assert find_run_processes(run_id) == []
@@ -68,21 +67,7 @@ def test_run_leaves_no_process_and_no_secret(tmp_path: Path) -> None:
 def test_sigint_still_writes_the_record_and_stops_every_process(tmp_path: Path) -> None:
     run_id = "intr" + os.urandom(3).hex()
     reports = tmp_path / "reports"
-    proc = _kconform(
-        [
-            "run",
-            "--platform",
-            "local",
-            *PROFILE,
-            "--reports",
-            str(reports),
-            "--",
-            "-k",
-            "tls_listener or user_acls",
-            "-q",
-        ],
-        run_id,
-    )
+    proc = _run_local(reports, run_id, "-k", "tls_listener or user_acls", "-q")
     try:
         # Interrupt once a test has finished and the run's broker is up (both observable from outside).
         wait_until(
@@ -125,22 +110,7 @@ def test_a_failing_cell_shows_everywhere(tmp_path: Path) -> None:
     ''')
     )
     try:
-        proc = _kconform(
-            [
-                "run",
-                "--platform",
-                "local",
-                *PROFILE,
-                "--reports",
-                str(reports),
-                "--",
-                "-k",
-                "deliberately or broken",
-                str(scenario),
-                "-q",
-            ],
-            run_id,
-        )
+        proc = _run_local(reports, run_id, "-k", "deliberately or broken", str(scenario), "-q")
         out, _ = proc.communicate(timeout=600)
     finally:
         scenario.unlink()

@@ -17,14 +17,34 @@ from fixtures.results import (
 )
 from kconform.report import read_conformance
 
-CELL = {"platform": "kubernetes", "provider": "kind", "kubernetes": "1.35.0", "strimzi": "1.2.0",
-        "kafka": "4.3.1", "mode": "kraft"}
-SCENARIO = [(WORKFLOW_PROPERTY, "tls-listener"), (TITLE_PROPERTY, "a title"), (CELL_PROPERTY, json.dumps(CELL))]
+CELL = {
+    "platform": "kubernetes",
+    "provider": "kind",
+    "kubernetes": "1.35.0",
+    "strimzi": "1.2.0",
+    "kafka": "4.3.1",
+    "mode": "kraft",
+}
+SCENARIO = [
+    (WORKFLOW_PROPERTY, "tls-listener"),
+    (TITLE_PROPERTY, "a title"),
+    (CELL_PROPERTY, json.dumps(CELL)),
+]
 
 
-def report(nodeid: str, when: str, outcome: str, extra: list[tuple[str, object]] = (), longrepr: object = None):
-    return pytest.TestReport(nodeid, ("x.py", 1, nodeid), {}, outcome, longrepr, when,
-                             user_properties=[*SCENARIO, *extra], duration=0.5)
+def report(
+    nodeid: str, when: str, outcome: str, extra: list[tuple[str, object]] = (), longrepr: object = None
+):
+    return pytest.TestReport(
+        nodeid,
+        ("x.py", 1, nodeid),
+        {},
+        outcome,
+        longrepr,
+        when,
+        user_properties=[*SCENARIO, *extra],
+        duration=0.5,
+    )
 
 
 def test_outcomes_from_phases(tmp_path: Path) -> None:
@@ -34,9 +54,18 @@ def test_outcomes_from_phases(tmp_path: Path) -> None:
     recorder.record(report("bad", "setup", "passed"))
     recorder.record(report("bad", "call", "failed", longrepr="AssertionError: no record"))
     recorder.record(report("broken", "setup", "failed", longrepr="PlatformError: pod crashed"))
-    recorder.record(report("nocluster", "setup", "failed", [(INCONCLUSIVE_PROPERTY, "yes")],
-                           longrepr="InfrastructureFailure: kind create failed"))
-    recorder.record(pytest.TestReport("unit", ("x.py", 1, "u"), {}, "failed", "boom", "call", user_properties=[]))
+    recorder.record(
+        report(
+            "nocluster",
+            "setup",
+            "failed",
+            [(INCONCLUSIVE_PROPERTY, "yes")],
+            longrepr="InfrastructureFailure: kind create failed",
+        )
+    )
+    recorder.record(
+        pytest.TestReport("unit", ("x.py", 1, "u"), {}, "failed", "boom", "call", user_properties=[])
+    )
     statuses = {e.nodeid: e.status for e in recorder.entries.values()}
     assert statuses == {"ok": "passed", "bad": "failed", "broken": "error", "nocluster": "inconclusive"}
     assert recorder.entries["ok"].duration_s == pytest.approx(1.5)
