@@ -140,3 +140,49 @@ def _assert_no_secrets(reports: Path) -> None:
         # Kafka logs its config with `sasl.jaas.config = null`: only a value would be a leak.
         assert not re.search(r"sasl\.jaas\.config\s*[=:]\s*(?!null\b)\S", text), path
         assert "ScramLoginModule" not in text, path
+
+
+@pytest.mark.bridge  # the full run includes the bridge workflow
+@pytest.mark.timeout(1800)
+def test_full_run_passes_and_its_reports_hold_no_secrets(tmp_path: Path) -> None:
+    """Every workflow, every mode, both profiles, two workers: all pass, and no file under the reports holds
+    a private key, a password or a sasl.jaas.config value."""
+    run_id = "full" + os.urandom(3).hex()
+    reports = tmp_path / "reports"
+    argv = [
+        sys.executable,
+        "-m",
+        "kconform.cli",
+        "run",
+        "--platform",
+        "local",
+        "-n",
+        "2",
+        "--reports",
+        str(reports),
+        "--",
+        "-q",
+        "-W",
+        "ignore::DeprecationWarning",
+    ]
+    done = subprocess.run(
+        argv,
+        cwd=paths.PROJECT_ROOT,
+        env=dict(os.environ, KCONFORM_RUN_ID=run_id),
+        capture_output=True,
+        timeout=1700,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout.decode()[-3000:]
+    record = json.loads((reports / "conformance.json").read_text())
+    cells = {(r["cell"]["strimzi"], r["cell"]["mode"]) for r in record["results"]}
+    assert cells == {
+        ("0.45.2", "kraft"),
+        ("0.45.2", "zookeeper"),
+        ("1.2.0", "kraft"),
+        ("1.2.0", "kraft-dedicated"),
+    }
+    workflows = {r["workflow"] for r in record["results"]}
+    assert workflows == {"tls-listener", "user-acls", "bridge-sidecar", "external-access", "metadata-mode"}
+    assert find_run_processes(run_id) == []
+    _assert_no_secrets(reports)
