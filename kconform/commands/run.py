@@ -60,15 +60,7 @@ def _preflight(config: run_config.RunConfig) -> None:
     from kconform.platforms.kubernetes.settings import KubeSettings
 
     prof = versions.profile(config.profiles[0])
-    settings = KubeSettings(
-        profile=prof,
-        run_id=config.run_id,
-        provider=config.provider or "kind",
-        mode=config.modes[0] if config.modes else prof.modes[0],
-        install=config.install,
-        context=config.context,
-        kubernetes_version=config.kubernetes,
-    )
+    settings = KubeSettings.from_run_config(config, prof, config.modes[0] if config.modes else prof.modes[0])
     check_prerequisites(provider_for(settings), settings)
 
 

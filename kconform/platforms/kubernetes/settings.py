@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kconform.config import RunConfig
 from kconform.errors import UsageError
 from kconform.versions import KRAFT, PROVIDERS, Profile, check_mode
 
@@ -32,6 +33,20 @@ class KubeSettings:
     client_pip_install: bool = True  # False for an air-gapped image that already has kafka-python
     k3s_image: str | None = None
     node_ports: tuple[int, ...] = field(default=FIXED_NODE_PORTS)
+
+    @classmethod
+    def from_run_config(cls, config: RunConfig, profile: Profile, mode: str) -> KubeSettings:
+        """The settings of one run's cluster, from the run's configuration."""
+        return cls(
+            profile=profile,
+            run_id=config.run_id,
+            provider=config.provider or "kind",
+            mode=mode,
+            install=config.install,
+            context=config.context,
+            kubernetes_version=config.kubernetes,
+            keep_cluster=config.keep,
+        )
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:

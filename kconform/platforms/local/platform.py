@@ -27,6 +27,7 @@ from kconform.platforms.local.cluster import LocalKafka, now, start_cluster
 from kconform.platforms.local.java import find_java
 from kconform.platforms.local.ports import free_ports
 from kconform.platforms.local.processes import ProcessSupervisor
+from kconform.redact import redact
 from kconform.schemas import SchemaSet
 from kconform.versions import Profile
 from kconform.waits import wait_until
@@ -213,8 +214,6 @@ class LocalPlatform:
 
     # ------------------------------------------------------------------ evidence and teardown
     def diagnostics(self, namespace: str) -> dict[str, str]:
-        from kconform.redact import redact
-
         found: dict[str, str] = {}
         for (kind, ns, name), resource in self._resources.items():
             if ns == namespace:
@@ -344,21 +343,16 @@ class LocalPlatform:
         cluster = self._running_cluster(topic, timeout)
         spec = topic["spec"]
         topic_name = spec.get("topicName") or topic["metadata"]["name"]
-        from kafka.admin import NewTopic
-
         with self._admin(cluster) as admin:
             if topic_name not in admin.list_topics():
                 config = {k: str(v) for k, v in (spec.get("config") or {}).items()}
-                admin.create_topics(
-                    [
-                        NewTopic(
-                            topic_name,
-                            int(spec.get("partitions", 1)),
-                            int(spec.get("replicas", 1)),
-                            topic_configs=config,
-                        )
-                    ]
-                )
+                # kafka-python 3.x's dict form (NewTopic is deprecated there).
+                options = {
+                    "num_partitions": int(spec.get("partitions", 1)),
+                    "replication_factor": int(spec.get("replicas", 1)),
+                    "configs": config,
+                }
+                admin.create_topics({topic_name: options})
             wait_until(
                 lambda: topic_name in admin.list_topics(),
                 describe=f"topic {topic_name} to be listed",

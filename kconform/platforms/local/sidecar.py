@@ -25,6 +25,7 @@ from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import write_pem
 from kconform.platforms.local.ports import free_ports
 from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
+from kconform.resources import parse_properties, render_properties
 from kconform.waits import wait_until
 
 
@@ -54,22 +55,6 @@ def bridge_home(version: str) -> Path:
 def uses_management_port(version: str) -> bool:
     """Bridge 1.0.0 moved /healthy and /ready to a management port (8081) answering 200."""
     return int(version.split(".")[0]) >= 1
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    props: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", "!")):
-            continue
-        match = re.match(r"([^=:\s]+)\s*[=:]?\s*(.*)", line)
-        if match:
-            props[match.group(1)] = match.group(2)
-    return props
-
-
-def render_properties(props: Mapping[str, str]) -> str:
-    return "".join(f"{k}={v}\n" for k, v in props.items())
 
 
 @dataclass
