@@ -7,11 +7,13 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from kconform import versions
-from kconform.errors import KconformError
+from kconform.errors import KconformError, MissingPrerequisite
 from kconform.platforms.kubernetes import shell, tools
+from kconform.versions import PROFILES
 
 MIN_MEMORY_GB = 8
 
@@ -52,6 +54,46 @@ def _java() -> Check:
             "install a JDK 17+ (local platform) e.g. apt-get install openjdk-21-jre",
         )
     return Check("java", True, path)
+
+
+def _maven() -> Check:
+    path = shutil.which("mvn")
+    if path:
+        return Check("maven", True, path)
+    return Check("maven", False, "mvn not on PATH", "apt-get install maven (it fetches the Kafka jars once)")
+
+
+def _java_for(what: str, major: int) -> Check:
+    from kconform.platforms.local.java import find_java
+
+    try:
+        found = find_java(major)
+    except MissingPrerequisite as err:
+        return Check(f"java {major}+ ({what})", False, "none found", str(err))
+    return Check(f"java {major}+ ({what})", True, f"{found.executable} (Java {found.major})")
+
+
+def _bridge(version: str) -> Check:
+    from kconform.platforms.local.sidecar import bridge_home
+
+    try:
+        return Check(f"bridge {version}", True, str(bridge_home(version)))
+    except MissingPrerequisite as err:
+        return Check(f"bridge {version}", False, "distribution not found", str(err))
+
+
+def _local_checks() -> dict[str, Callable[[], Check]]:
+    """What the local platform needs for every pinned profile: Maven, the Javas, the bridge distributions."""
+    needs: dict[str, Callable[[], Check]] = {"maven": _maven}
+    for prof in PROFILES.values():
+        needs[f"java-kafka-{prof.strimzi}"] = partial(
+            _java_for, f"Kafka {prof.kafka_version}", prof.kafka_java
+        )
+        needs[f"java-bridge-{prof.strimzi}"] = partial(
+            _java_for, f"bridge {prof.bridge_version}", prof.bridge_java
+        )
+        needs[f"bridge-{prof.strimzi}"] = partial(_bridge, prof.bridge_version)
+    return needs
 
 
 def _memory() -> Check:
@@ -106,7 +148,9 @@ def checks_for(platform: str, provider: str, context: str | None) -> list[tuple[
     }
     required: set[str] = set()
     if platform == "local":
-        required = {"java"}
+        local = _local_checks()
+        needs.update(local)
+        required = {"java", *local}
     elif provider in ("kind", "minikube", "k3s"):
         required = {"docker engine", "helm"} | ({provider} if provider != "k3s" else set())
     else:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from kconform.clients import kafka as kafka_clients
 from kconform.clients.local_runner import InProcessRunner
@@ -214,12 +215,13 @@ class LocalPlatform:
 
     # ------------------------------------------------------------------ evidence and teardown
     def diagnostics(self, namespace: str) -> dict[str, str]:
+        """The namespace's resources as applied, with status and conditions, and every process's log tail."""
         found: dict[str, str] = {}
         for (kind, ns, name), resource in self._resources.items():
             if ns == namespace:
-                found[f"{kind}-{name}.status"] = redact(repr(resource.get("status")))
+                found[f"{kind}-{name}.yaml"] = redact(yaml.safe_dump(resource, sort_keys=False))
         for proc in self.supervisor.processes:
-            found[f"log-{proc.name}"] = redact(proc.tail(60))
+            found[f"log-{proc.name}"] = redact(proc.tail(80))
         return found
 
     def close(self) -> None:
