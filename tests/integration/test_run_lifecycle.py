@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,11 @@ pytestmark = pytest.mark.integration
 PROFILE = ["--profile", "1.2.0", "--mode", "kraft"]
 
 
-def _run_local(reports: Path, run_id: str, *pytest_args: str) -> subprocess.Popen[bytes]:
-    """`kconform run --platform local` for one profile and mode, in its own session (for killpg)."""
+def _run_local(
+    reports: Path, run_id: str, *pytest_args: str, scope: Sequence[str] = PROFILE
+) -> subprocess.Popen[bytes]:
+    """`kconform run --platform local` (one profile and mode unless `scope` says otherwise), in its own
+    session so a test can signal the whole group."""
     argv = [
         sys.executable,
         "-m",
@@ -31,7 +35,7 @@ def _run_local(reports: Path, run_id: str, *pytest_args: str) -> subprocess.Pope
         "run",
         "--platform",
         "local",
-        *PROFILE,
+        *scope,
         "--reports",
         str(reports),
         "--",
@@ -149,31 +153,9 @@ def test_full_run_passes_and_its_reports_hold_no_secrets(tmp_path: Path) -> None
     a private key, a password or a sasl.jaas.config value."""
     run_id = "full" + os.urandom(3).hex()
     reports = tmp_path / "reports"
-    argv = [
-        sys.executable,
-        "-m",
-        "kconform.cli",
-        "run",
-        "--platform",
-        "local",
-        "-n",
-        "2",
-        "--reports",
-        str(reports),
-        "--",
-        "-q",
-        "-W",
-        "ignore::DeprecationWarning",
-    ]
-    done = subprocess.run(
-        argv,
-        cwd=paths.PROJECT_ROOT,
-        env=dict(os.environ, KCONFORM_RUN_ID=run_id),
-        capture_output=True,
-        timeout=1700,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout.decode()[-3000:]
+    proc = _run_local(reports, run_id, "-q", "-W", "ignore::DeprecationWarning", scope=["-n", "2"])
+    out, _ = proc.communicate(timeout=1700)
+    assert proc.returncode == 0, out.decode()[-3000:]
     record = json.loads((reports / "conformance.json").read_text())
     cells = {(r["cell"]["strimzi"], r["cell"]["mode"]) for r in record["results"]}
     assert cells == {

@@ -76,17 +76,9 @@ class CertificateAuthority:
         _check_days(validity_days)
         key = _new_key()
         name = _name(common_name, organization)
-        now = datetime.datetime.now(datetime.UTC)
         public = key.public_key()
         cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(public)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - _CLOCK_SKEW)
-            .not_valid_after(now + datetime.timedelta(days=validity_days))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            _builder(name, name, public, validity_days, ca=True)
             .add_extension(
                 x509.KeyUsage(
                     digital_signature=False,
@@ -129,16 +121,14 @@ class CertificateAuthority:
         """
         _check_days(validity_days)
         key = _new_key()
-        now = datetime.datetime.now(datetime.UTC)
         builder = (
-            x509.CertificateBuilder()
-            .subject_name(_name(common_name, organization))
-            .issuer_name(self._cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - _CLOCK_SKEW)
-            .not_valid_after(now + datetime.timedelta(days=validity_days))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            _builder(
+                _name(common_name, organization),
+                self._cert.subject,
+                key.public_key(),
+                validity_days,
+                ca=False,
+            )
             .add_extension(
                 x509.KeyUsage(
                     digital_signature=True,
@@ -176,6 +166,23 @@ def write_pem(path: Path, text: str) -> Path:
         os.fchmod(handle.fileno(), 0o600)  # O_CREAT's mode does not apply to an existing file
         handle.write(text)
     return path
+
+
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key: rsa.RSAPublicKey, validity_days: int, *, ca: bool
+) -> x509.CertificateBuilder:
+    """What every certificate here shares: names, key, a random serial, validity (back-dated for clock skew)."""
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _CLOCK_SKEW)
+        .not_valid_after(now + datetime.timedelta(days=validity_days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
 
 
 def _new_key() -> rsa.RSAPrivateKey:
