@@ -27,5 +27,10 @@ def default_crd_root() -> Path | None:
     override = os.environ.get("KCONFORM_CRD_DIR")
     if override:
         return Path(override).expanduser()
+    return shared_crd_root()
+
+
+def shared_crd_root() -> Path | None:
+    """../shared/strimzi-crds beside the project, when it is there (a developer's or this CI's layout)."""
     shared = PROJECT_ROOT.parent / "shared" / "strimzi-crds"
     return shared if shared.is_dir() else None

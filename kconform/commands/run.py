@@ -46,9 +46,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _preflight(config: run_config.RunConfig) -> None:
-    """On kubernetes, refuse at once (exit 2) when no cluster can be reached or created."""
-    if config.platform != "kubernetes":
+def _selects_by_expression(extra: list[str]) -> bool:
+    """Whether pytest arguments narrow the run (-m/-k/paths): the plugin then decides about the bridge."""
+    return any(arg.startswith(("-m", "-k")) or not arg.startswith("-") for arg in extra if arg != "--")
+
+
+def _preflight(config: run_config.RunConfig, extra: list[str]) -> None:
+    """Refuse at once (exit 2) when a prerequisite is missing: on local what the processes need (fetched
+    when it can be), on kubernetes a cluster that can be reached or created."""
+    if config.platform == "local":
+        from kconform import preflight
+
+        # Every workflow runs unless pytest arguments narrow the run; the plugin checks the narrowed set.
+        bridge = not _selects_by_expression(extra)
+        preflight.require_local([versions.profile(v) for v in config.profiles], bridge=bridge)
         return
     if len(config.profiles) != 1:
         raise UsageError(
@@ -145,9 +156,12 @@ def run(args: argparse.Namespace) -> int:
         install=args.install,
         context=args.context,
     )
+    extra = list(getattr(args, "extra", []))
     try:
-        _preflight(config)
+        _preflight(config, extra)
     except MissingPrerequisite as err:
+        if config.platform == "local":
+            raise
         raise MissingPrerequisite(f"{err} (--platform kubernetes needs a cluster; nothing was run)") from None
     reports = Path(config.reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
@@ -155,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     if stale.exists():
         stale.unlink()  # a record left by an earlier run must not stand for this one
     env = dict(os.environ, KCONFORM_RUN_ID=config.run_id)
-    argv = pytest_argv(config, args.workers, list(getattr(args, "extra", [])))
+    argv = pytest_argv(config, args.workers, extra)
     code = _run_pytest(argv, env)
     mapped = _PYTEST_EXIT.get(code, 1)
     if mapped in (2, 130):
