@@ -92,5 +92,5 @@ def crd_folder(version: str, *, fetch_missing: bool = True) -> Path:
                 label=f"Strimzi {version} {name}",
             )
         except fetch.DownloadFailed as err:
-            raise fetch.DownloadFailed(f"cannot fetch the Strimzi {version} CRDs: {err}; {FIX}") from err
+            raise type(err)(f"cannot fetch the Strimzi {version} CRDs: {err}; {FIX}") from err
     return folder

@@ -90,9 +90,7 @@ def ensure_bridge(version: str, *, fetch_missing: bool = True) -> Path:
                 label=f"HTTP bridge {version}",
             )
         except fetch.DownloadFailed as err:
-            raise fetch.DownloadFailed(
-                f"cannot fetch the HTTP bridge {version}: {err}; {fix_for(version)}"
-            ) from err
+            raise type(err)(f"cannot fetch the HTTP bridge {version}: {err}; {fix_for(version)}") from err
         unpack(archive, bridge_root / version)
         archive.unlink()
     return bridge_home(version)
