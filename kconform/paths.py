@@ -22,12 +22,13 @@ def default_crd_root() -> Path | None:
     """The CRDs used to validate manifests when no cluster is the truth.
 
     KCONFORM_CRD_DIR (a folder of <strimzi-version>/ subfolders) wins; else ../shared/strimzi-crds beside
-    the project, where the project's CI and developers have it.
+    the project, where the project's CI and developers have it; else what kconform.crds downloaded.
     """
     override = os.environ.get("KCONFORM_CRD_DIR")
     if override:
         return Path(override).expanduser()
-    return shared_crd_root()
+    downloaded = cache_dir() / "crds"  # filled by kconform.crds on first use
+    return shared_crd_root() or (downloaded if downloaded.is_dir() else None)
 
 
 def shared_crd_root() -> Path | None:
