@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from kconform import crds, fetch, paths
+from kconform.paths import default_crd_root
 from kconform.platforms.local import bridge_download
 
-SHARED_CRDS = Path("/work/shared/strimzi-crds")
+# The real CRDs: ../shared/strimzi-crds beside the project, KCONFORM_CRD_DIR, or those CI downloaded.
+SHARED_CRDS = default_crd_root() or Path("/work/shared/strimzi-crds")
 
 
 class Files(BaseHTTPRequestHandler):
@@ -132,8 +134,8 @@ def _serve_crds(server: Server, version: str) -> None:
 
 @pytest.mark.parametrize("version", sorted(crds.CRD_SHA256))
 def test_the_pinned_digests_are_those_of_the_real_crds(version: str) -> None:
-    """The pins are the SHA-256 of packaging/install/cluster-operator/<file> at the tag (byte-identical to
-    /work/shared/strimzi-crds/<version>/)."""
+    """The pins are the SHA-256 of packaging/install/cluster-operator/<file> at the tag, which the files in
+    ../shared/strimzi-crds/<version>/ are byte for byte."""
     for name, sha256 in crds.CRD_SHA256[version].items():
         assert hashlib.sha256((SHARED_CRDS / version / name).read_bytes()).hexdigest() == sha256, name
 

@@ -12,6 +12,7 @@ import pytest
 
 from kconform import paths, preflight
 from kconform.errors import MissingPrerequisite
+from kconform.paths import default_crd_root
 from kconform.versions import PROFILES
 
 V1 = PROFILES["1.2.0"]
@@ -126,7 +127,7 @@ def test_plain_pytest_exits_2_with_one_line_and_runs_no_test(tmp_path: Path, wor
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["no-xdist", "xdist"])
 def test_deselected_bridge_tests_do_not_need_the_bridge(tmp_path: Path, workers: list[str]) -> None:
-    shared = str(Path("/work/shared/strimzi-crds"))
+    shared = str(default_crd_root())
     common = ("scenarios", "--profile", "1.2.0", "--setup-plan", *workers)
     missing = {"KCONFORM_CRD_DIR": shared, "KCONFORM_BRIDGE_HOME": str(tmp_path / "no-bridge")}
     without = _pytest(tmp_path, *common, "-m", "not bridge", **missing)
