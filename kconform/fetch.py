@@ -33,7 +33,7 @@ TOTAL_TIMEOUT_S = 900.0  # the whole body; a stalled-but-alive server cannot hol
 CHUNK = 256 * 1024
 PROGRESS_EVERY_S = 0.5
 _HEX = re.compile(r"\b([0-9a-fA-F]{64}|[0-9a-fA-F]{128})\b")
-_USER_AGENT = "kconform (+https://github.com/strimzi)"
+_USER_AGENT = "kconform-prerequisites"
 
 
 class DownloadFailed(MissingPrerequisite):
