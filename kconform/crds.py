@@ -61,15 +61,18 @@ def _complete(folder: Path, version: str) -> bool:
     return all((folder / name).is_file() for name in CRD_SHA256.get(version, {}))
 
 
-def crd_folder(version: str, *, fetch_missing: bool = True) -> Path:
-    """The folder holding the CRDs of Strimzi `version`, downloading them into the cache if needed."""
-    override = os.environ.get("KCONFORM_CRD_DIR")
+def crd_folder(version: str, *, fetch_missing: bool = True, root: Path | None = None) -> Path:
+    """The folder holding the CRDs of Strimzi `version`, downloading them into the cache if needed.
+
+    `root` (pytest's --crd-dir) is an explicit choice like KCONFORM_CRD_DIR and wins over it."""
+    setting = "--crd-dir" if root is not None else "KCONFORM_CRD_DIR"
+    override = str(root) if root is not None else os.environ.get("KCONFORM_CRD_DIR")
     if override:
         folder = Path(override).expanduser() / version
         if not folder.is_dir():
             raise MissingPrerequisite(
-                f"no CRDs for Strimzi {version}: {folder} does not exist (KCONFORM_CRD_DIR={override}); "
-                f"put that release's CRD files there or unset KCONFORM_CRD_DIR to download them"
+                f"no CRDs for Strimzi {version}: {folder} does not exist ({setting}={override}); "
+                f"put that release's CRD files there or drop {setting} to download them"
             )
         return folder
     shared = paths.shared_crd_root()

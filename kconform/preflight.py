@@ -85,13 +85,13 @@ def _maven(profiles: Sequence[Profile]) -> Check:
     )
 
 
-def _crds(profiles: Sequence[Profile], fetch_missing: bool) -> Check:
+def _crds(profiles: Sequence[Profile], fetch_missing: bool, crd_dir: Path | None) -> Check:
     failed: list[str] = []
     found: list[str] = []
     fix = ""
     for prof in profiles:
         try:
-            found.append(str(crds.crd_folder(prof.strimzi, fetch_missing=fetch_missing)))
+            found.append(str(crds.crd_folder(prof.strimzi, fetch_missing=fetch_missing, root=crd_dir)))
         except fetch.NotFetchedYet as later:
             found.append(str(later))
         except MissingPrerequisite as err:
@@ -133,9 +133,17 @@ def _fix(err: MissingPrerequisite, general_fix: str) -> str:
     return f"could not fetch: {innermost}; {general_fix}"
 
 
-def local_checks(profiles: Sequence[Profile], *, bridge: bool, fetch_missing: bool) -> list[Check]:
-    """Every prerequisite of the local platform for these profiles (and the bridge when asked)."""
-    checks = [_free_disk(), *_javas(profiles, bridge), _maven(profiles), _crds(profiles, fetch_missing)]
+def local_checks(
+    profiles: Sequence[Profile], *, bridge: bool, fetch_missing: bool, crd_dir: Path | None = None
+) -> list[Check]:
+    """Every prerequisite of the local platform for these profiles (and the bridge when asked);
+    `crd_dir` is the run's explicit CRD folder (--crd-dir), if any."""
+    checks = [
+        _free_disk(),
+        *_javas(profiles, bridge),
+        _maven(profiles),
+        _crds(profiles, fetch_missing, crd_dir),
+    ]
     if bridge:
         checks.append(_bridges(profiles, fetch_missing))
     return checks
@@ -156,9 +164,9 @@ def fetch_jars(profiles: Sequence[Profile]) -> list[Check]:
     return checks
 
 
-def require_local(profiles: Sequence[Profile], *, bridge: bool) -> list[Check]:
+def require_local(profiles: Sequence[Profile], *, bridge: bool, crd_dir: Path | None = None) -> list[Check]:
     """Check and fetch everything; raise MissingPrerequisite with one line per missing piece."""
-    checks = local_checks(profiles, bridge=bridge, fetch_missing=True)
+    checks = local_checks(profiles, bridge=bridge, fetch_missing=True, crd_dir=crd_dir)
     if all(check.ok for check in checks):
         checks += fetch_jars(profiles)
     problems = [check.line() for check in checks if not check.ok]

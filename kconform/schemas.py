@@ -113,10 +113,7 @@ class SchemaSet:
     def for_profile(cls, profile: Profile, crd_root: Path | None = None) -> SchemaSet:
         """The CRDs of ``profile.strimzi`` under ``crd_root``; by default KCONFORM_CRD_DIR, ../shared or
         the cache, downloaded and verified on first use (`kconform.crds`)."""
-        if crd_root is None:
-            folder = crds.crd_folder(profile.strimzi)
-        else:
-            folder = Path(crd_root).expanduser() / profile.strimzi
+        folder = crds.crd_folder(profile.strimzi, root=crd_root)
         if not folder.is_dir():
             raise MissingPrerequisite(
                 f"no CRDs for Strimzi {profile.strimzi}: {folder} does not exist; {crds.FIX}"

@@ -59,7 +59,8 @@ def _preflight(config: run_config.RunConfig, extra: list[str]) -> None:
 
         # Every workflow runs unless pytest arguments narrow the run; the plugin checks the narrowed set.
         bridge = not _selects_by_expression(extra)
-        preflight.require_local([versions.profile(v) for v in config.profiles], bridge=bridge)
+        profiles = [versions.profile(v) for v in config.profiles]
+        preflight.require_local(profiles, bridge=bridge, crd_dir=config.crd_dir)
         return
     if len(config.profiles) != 1:
         raise UsageError(

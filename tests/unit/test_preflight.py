@@ -78,6 +78,21 @@ def test_no_maven_with_uncached_jars_is_one_line(fresh: Path, monkeypatch: pytes
     ]
 
 
+def test_too_little_free_disk_is_one_line_naming_the_cache_variable(
+    fresh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preflight, "MIN_FREE_GIB", 1e9)  # more than any disk has
+    lines = [line for line in _lines() if line.startswith("free disk")]
+    assert len(lines) == 1 and "KCONFORM_CACHE" in lines[0] and str(fresh / "cache") in lines[0]
+
+
+def test_an_explicit_crd_folder_is_never_downloaded_into(fresh: Path) -> None:
+    with pytest.raises(MissingPrerequisite) as caught:
+        preflight.require_local([V1], bridge=False, crd_dir=fresh / "mine")
+    line = next(line for line in str(caught.value).splitlines() if line.startswith("Strimzi CRDs"))
+    assert f"--crd-dir={fresh / 'mine'}" in line and CLOSED_PORT_URL not in line
+
+
 def test_everything_missing_is_at_most_three_lines(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lines = _lines()
     assert len(lines) <= 3, lines  # CRDs of every profile in one line, every bridge in one line
