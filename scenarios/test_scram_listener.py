@@ -22,6 +22,7 @@ import pytest
 from fixtures.scram import MTLS, PLAIN, TLS
 from kconform import resources
 from kconform.errors import AuthenticationFailed, ProtocolMismatch
+from kconform.secrets import text
 
 pytestmark = pytest.mark.workflow("scram-listener")
 REFUSAL_TIMEOUT_S = 6.0  # a refused login is retried by the client until this runs out
@@ -60,15 +61,17 @@ def test_generated_password_produces_and_consumes_on_both_listeners(scram_kafka,
         assert ready["status"]["username"] == user
     with allure.step("its Secret holds Strimzi's password (32 letters/digits) and sasl.jaas.config"):
         secret = scram_kafka.user_secret(user)
-        assert {"password", "sasl.jaas.config"} <= set(secret)
+        assert sorted(secret) == ["password", "sasl.jaas.config"]
         password = scram_kafka.password(user)
-        assert len(password) == 32 and password.isalnum() and password[0].isalpha()
-        jaas = secret["sasl.jaas.config"]
-        jaas = jaas.decode() if isinstance(jaas, bytes) else jaas
-        assert jaas == (
+        # Booleans only: a failed assertion must not print a password into the reports.
+        strimzi_shaped = len(password) == 32 and password.isalnum() and password[0].isalpha()
+        assert strimzi_shaped, "the generated password is not 32 letters and digits starting with a letter"
+        expected = (
             "org.apache.kafka.common.security.scram.ScramLoginModule required "
             f'username="{user}" password="{password}";'
         )
+        jaas_matches = secrets.compare_digest(text(secret, "sasl.jaas.config"), expected)
+        assert jaas_matches, "sasl.jaas.config is not ScramLoginModule with the user's name and password"
     _produce_and_consume_on_both_listeners(scram_kafka, user, topic, group)
 
 
@@ -80,7 +83,8 @@ def test_provided_password_produces_and_consumes_on_both_listeners(scram_kafka, 
     with allure.step("apply a Secret with the password and a KafkaUser referring to it → Ready"):
         scram_kafka.apply_user(user, read_write(topic, group), password=chosen)
     with allure.step("the user Secret carries the provided password"):
-        assert scram_kafka.password(user) == chosen
+        copied = secrets.compare_digest(scram_kafka.password(user), chosen)
+        assert copied, "the user Secret's password is not the one the user provided"
     _produce_and_consume_on_both_listeners(scram_kafka, user, topic, group, password=chosen)
 
 
