@@ -20,6 +20,7 @@ import yaml
 
 from kconform import paths
 from kconform.errors import InvalidCombination, ManifestError, UsageError
+from kconform.secrets import Hidden, HiddenData
 from kconform.versions import KRAFT, KRAFT_DEDICATED, ZOOKEEPER, Profile, check_mode
 
 Resource = dict[str, Any]
@@ -393,7 +394,8 @@ def kafka_user(
 def password_secret(*, name: str, namespace: str, key: str, password: str, run_id: str) -> Resource:
     """The user's own Secret holding a scram-sha-512 KafkaUser's password (``data``, base64 as stored)."""
     encoded = base64.b64encode(password.encode("utf-8")).decode("ascii")
-    secret: Resource = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": {key: encoded}}
+    data = HiddenData({key: Hidden(encoded)})  # a repr (e.g. in a traceback) never shows the value
+    secret: Resource = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": data}
     return labelled(_named(secret, name, namespace), run_id)
 
 

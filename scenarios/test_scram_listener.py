@@ -22,7 +22,7 @@ import pytest
 from fixtures.scram import MTLS, PLAIN, TLS
 from kconform import resources
 from kconform.errors import AuthenticationFailed, ProtocolMismatch
-from kconform.secrets import text
+from kconform.secrets import Hidden, text
 
 pytestmark = pytest.mark.workflow("scram-listener")
 REFUSAL_TIMEOUT_S = 6.0  # a refused login is retried by the client until this runs out
@@ -30,9 +30,10 @@ PASSWORD_CHANGE_TIMEOUT_S = 120.0
 SCRAM_LISTENERS = [(PLAIN, "SASL_PLAINTEXT"), (TLS, "SASL_SSL")]
 
 
-def a_password() -> str:
-    """A password the user chooses (letters and digits, so the secret scan of the reports can find it)."""
-    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+def a_password() -> Hidden:
+    """A password the user chooses (letters and digits, so the secret scan of the reports can find it);
+    Hidden: a failure's traceback prints arguments with repr, which must not show it."""
+    return Hidden("".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24)))
 
 
 def read_write(topic: str, group: str) -> list[dict]:

@@ -99,8 +99,17 @@ class Credentials:
             check_hostname=check_hostname,
             sasl_mechanism=SCRAM_SHA_512,
             sasl_username=username,
-            sasl_password=password,
+            sasl_password=_Hidden(password),
         )
+
+
+class _Hidden(str):
+    """A password whose repr never shows it (kept here: this module ships into the client pod alone)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
 
 
 def security_protocol(endpoint: Endpoint, credentials: Credentials | None) -> str:

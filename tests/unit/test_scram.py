@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -384,3 +387,54 @@ def test_unknown_workflow_is_one_line_naming_the_valid_ones() -> None:
         "scram-listener",
     )
     assert run_config.build(env={}).workflows is None
+
+
+def test_a_failure_traceback_never_prints_a_hidden_password(tmp_path: Path) -> None:
+    """pytest prints every traceback frame's arguments with repr into junit.xml: a plain str password would
+    be printed there, a Hidden one (what the fixtures, the local platform and Credentials pass) is not."""
+    (tmp_path / "test_leak.py").write_text(
+        "from kconform.secrets import Hidden\n"
+        "from kconform.clients.operations import Credentials\n"
+        "def use(password, credentials):\n"
+        "    raise RuntimeError('refused')\n"
+        "def test_hidden():\n"  # the passwords are built at run time: the source lines show no value
+        "    use(Hidden('Hidden' + 'Pw4242'), Credentials.scram('u', 'Cred' + 'Pw4242'))\n"
+        "def test_plain():\n"
+        "    use('Plain' + 'Pw4242', None)\n",
+        encoding="utf-8",
+    )
+    junit = tmp_path / "junit.xml"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            f"--junitxml={junit}",
+            str(tmp_path / "test_leak.py"),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = junit.read_text(encoding="utf-8")
+    assert done.returncode == 1 and "PlainPw4242" in report  # the hazard is real
+    assert "HiddenPw4242" not in report and "CredPw4242" not in report
+
+
+def test_hidden_values_keep_their_text_but_not_their_repr() -> None:
+    password = secrets.Hidden("Abc123")
+    assert password == "Abc123" and f"{password}" == "Abc123" and "Abc123" not in repr(password)
+    data = scram.user_secret_data("u", "Abc123")
+    assert "Abc123" not in repr(data) and "sasl.jaas.config" in repr(data)
+    secret = resources.password_secret(
+        name="p", namespace="ns", key="password", password="Abc123", run_id=RUN
+    )
+    assert base64.b64encode(b"Abc123").decode() not in repr(secret)
+    assert yaml.safe_load(yaml.safe_dump(dict(data)))["password"] == "Abc123"

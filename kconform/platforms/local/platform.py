@@ -32,6 +32,7 @@ from kconform.platforms.local.ports import free_ports
 from kconform.platforms.local.processes import ProcessSupervisor
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
+from kconform.secrets import Hidden, HiddenData
 from kconform.versions import Profile
 from kconform.waits import wait_until
 
@@ -122,13 +123,13 @@ class LocalPlatform:
         meta = secret.get("metadata") or {}
         if secret.get("apiVersion") != "v1" or not meta.get("name"):
             raise UsageError("a Secret needs apiVersion v1 and metadata.name")
-        data: dict[str, str] = {}
+        data = HiddenData()
         for key, value in (secret.get("data") or {}).items():
             try:
-                data[key] = base64.b64decode(str(value), validate=True).decode("utf-8")
+                data[key] = Hidden(base64.b64decode(str(value), validate=True).decode("utf-8"))
             except (binascii.Error, UnicodeDecodeError) as err:
                 raise UsageError(f"Secret {meta['name']}: data.{key} is not base64 of UTF-8 text") from err
-        data.update({key: str(value) for key, value in (secret.get("stringData") or {}).items()})
+        data.update({key: Hidden(value) for key, value in (secret.get("stringData") or {}).items()})
         self._secrets[(meta.get("namespace") or "default", meta["name"])] = data
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:

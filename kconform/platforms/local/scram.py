@@ -27,6 +27,7 @@ from kafka.admin import (
 )
 
 from kconform.errors import PlatformError, ResourceFailed
+from kconform.secrets import Hidden, HiddenData
 
 SCRAM = "scram-sha-512"  # spec.authentication.type of listeners and KafkaUsers
 PASSWORD_LENGTH = 32
@@ -37,20 +38,21 @@ KEY_PASSWORD = "password"  # noqa: S105 - the Secret key's name
 KEY_JAAS = "sasl.jaas.config"
 
 
-def generate_password(length: int = PASSWORD_LENGTH) -> str:
+def generate_password(length: int = PASSWORD_LENGTH) -> Hidden:
     """A password as Strimzi's PasswordGenerator makes one: a letter, then letters and digits."""
-    return secrets.choice(FIRST_CHARACTERS) + "".join(secrets.choice(CHARACTERS) for _ in range(length - 1))
+    rest = "".join(secrets.choice(CHARACTERS) for _ in range(length - 1))
+    return Hidden(secrets.choice(FIRST_CHARACTERS) + rest)
 
 
-def jaas_config(username: str, password: str) -> str:
-    return (
+def jaas_config(username: str, password: str) -> Hidden:
+    return Hidden(
         "org.apache.kafka.common.security.scram.ScramLoginModule required "
         f'username="{username}" password="{password}";'
     )
 
 
-def user_secret_data(username: str, password: str) -> dict[str, str]:
-    return {KEY_PASSWORD: password, KEY_JAAS: jaas_config(username, password)}
+def user_secret_data(username: str, password: str) -> HiddenData:
+    return HiddenData({KEY_PASSWORD: Hidden(password), KEY_JAAS: jaas_config(username, password)})
 
 
 def password_ref(user: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -90,12 +92,12 @@ def desired_password(
                 f"KafkaUser {name}: Secret {secret_name} does not contain the key {key} with requested "
                 "user password."
             )
-        text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
+        text = Hidden(value.decode("utf-8") if isinstance(value, bytes) else value)
         if not text:
             raise ResourceFailed(f"KafkaUser {name}: The requested user password is empty.")
         return text
     if existing and existing.get(KEY_PASSWORD):
-        return str(existing[KEY_PASSWORD])
+        return Hidden(existing[KEY_PASSWORD])
     return generate_password()
 
 
@@ -105,7 +107,10 @@ def upsert(admin: KafkaAdminClient, username: str, password: str) -> None:
     )
     failed = {user: err for user, err in admin.alter_user_scram_credentials([upsertion]).items() if err}
     if failed:
-        raise PlatformError(f"setting the SCRAM-SHA-512 credentials of {username} failed: {failed[username]}")
+        # The User Operator reports a refused upsert as the KafkaUser's NotReady condition; so does this.
+        raise ResourceFailed(
+            f"KafkaUser {username}: setting its SCRAM-SHA-512 credentials failed: {failed[username]}"
+        )
 
 
 def delete(admin: KafkaAdminClient, username: str) -> None:
