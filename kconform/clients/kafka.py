@@ -8,6 +8,9 @@ failures into `kconform.errors` and always close the client and remove the files
 Connection failures are diagnosed after the fact by probing the addresses involved (bootstrap first, then
 the brokers' advertised addresses learnt from metadata), because kafka-python only reports "Unable to
 bootstrap" or a timeout; the probe names the address that could not be reached or refused the handshake.
+SASL gets two more probes: a SaslHandshake tells a client that did not speak SASL that the listener expects
+it (ProtocolMismatch), and one SCRAM exchange tells a SASL client that its password was refused
+(AuthenticationFailed).
 
 This module may be shipped into a client pod with `remote`: it imports only the stdlib, kafka-python,
 `kconform.errors` and `kconform.clients.operations`.
@@ -16,7 +19,6 @@ This module may be shipped into a client pod with `remote`: it imports only the 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import shutil
 import socket
@@ -325,37 +327,6 @@ def diagnose_connectivity(
 # --------------------------------------------------------------------------------------------------------
 
 
-class _AuthFailureRecorder(logging.Handler):
-    """Keeps the SASL authentication failures kafka-python logs while it retries a connection.
-
-    kafka-python 3.x records a refused SaslAuthenticate per node and keeps retrying; a refused bootstrap only
-    surfaces as "Unable to bootstrap". The logged failure says what the broker answered."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.failures: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        for arg in record.args if isinstance(record.args, tuple) else ():
-            if isinstance(arg, kafka_errors.SaslAuthenticationFailedError):
-                self.failures.append(str(arg))
-
-
-@contextlib.contextmanager
-def _recording_auth_failures() -> Iterator[_AuthFailureRecorder]:
-    recorder = _AuthFailureRecorder()
-    logger = logging.getLogger("kafka")
-    level = logger.level
-    if logger.getEffectiveLevel() > logging.WARNING:
-        logger.setLevel(logging.WARNING)  # the refused bootstrap is logged at WARNING
-    logger.addHandler(recorder)
-    try:
-        yield recorder
-    finally:
-        logger.removeHandler(recorder)
-        logger.setLevel(level)
-
-
 def translate(
     err: BaseException,
     action: str,
@@ -464,6 +435,32 @@ class _Session:
         return diagnose_connectivity(self.endpoint, self.ssl_settings, self.client, self.spoken)
 
 
+def _sasl_refusal(
+    translated: errors.KconformError,
+    err: Exception,
+    action: str,
+    endpoint: Endpoint,
+    tls: dict[str, Any] | None,
+    credentials: Credentials | None,
+) -> errors.AuthenticationFailed | None:
+    """A SASL client's connection failure that is really a refused password, as the broker says it.
+
+    kafka-python retries a refused SASL login until it times out (the broker closes the connection after the
+    failed proof), so the broker is asked once more, with a single SCRAM exchange."""
+    if credentials is None or not credentials.sasl or not isinstance(err, _CONNECTIVITY_ERRORS):
+        return None
+    if type(translated) is not errors.ClientError:
+        return None  # already explained: unreachable, TLS refused, wrong protocol
+    for address in parse_bootstrap(endpoint.bootstrap):
+        reason = scram_refusal(address, tls, credentials)
+        if reason is not None:
+            return errors.AuthenticationFailed(
+                f"{action}: SASL {credentials.sasl_mechanism} authentication as {credentials.sasl_username!r} "
+                f"refused by the broker: {reason}"
+            )
+    return None
+
+
 @contextlib.contextmanager
 def _open(
     factory: Callable[..., Any],
@@ -477,29 +474,13 @@ def _open(
 ) -> Iterator[_Session]:
     action = f"{kind} at {endpoint.bootstrap}"
     spoken = operations.security_protocol(endpoint, credentials)
-    with (
-        tls_files(credentials if endpoint.tls else None) as ssl_settings,
-        _recording_auth_failures() as auth_failures,
-    ):
+    with tls_files(credentials if endpoint.tls else None) as ssl_settings:
         config = {**_base_config(endpoint, ssl_settings, timeout_s, credentials), **defaults, **overrides}
         tls = ssl_settings if endpoint.tls else None
 
         def refused(err: Exception, what: str, client: Any = None) -> errors.KconformError:
             translated = translate(err, what, endpoint, tls, client, spoken)
-            if credentials is None or not credentials.sasl or not isinstance(err, _CONNECTIVITY_ERRORS):
-                return translated
-            if isinstance(translated, errors.BrokerUnreachable | errors.ProtocolMismatch):
-                return translated
-            # kafka-python retries a refused SASL login until it times out; ask the broker once more.
-            reason = auth_failures.failures[-1] if auth_failures.failures else None
-            for address in parse_bootstrap(endpoint.bootstrap):
-                reason = reason or scram_refusal(address, tls, credentials)
-            if reason is None:
-                return translated
-            return errors.AuthenticationFailed(
-                f"{what}: SASL {credentials.sasl_mechanism} authentication as {credentials.sasl_username!r} "
-                f"refused by the broker: {reason}"
-            )
+            return _sasl_refusal(translated, err, what, endpoint, tls, credentials) or translated
 
         try:
             client = factory(**config)
