@@ -438,3 +438,27 @@ def test_hidden_values_keep_their_text_but_not_their_repr() -> None:
     )
     assert base64.b64encode(b"Abc123").decode() not in repr(secret)
     assert yaml.safe_load(yaml.safe_dump(dict(data)))["password"] == "Abc123"
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "1.2.0"])
+def test_plan_shows_scram_listeners_and_users_and_they_validate(version: str) -> None:
+    from kconform.commands import plan
+    from kconform.platforms.kubernetes import runplan
+    from kconform.platforms.kubernetes.settings import KubeSettings
+
+    profile = PROFILES[version]
+    settings = KubeSettings(profile=profile, run_id=RUN, provider="kind", mode=profile.modes[0])
+    steps = plan.validated(runplan.build(settings), SchemaSet.for_profile(profile))
+    manifests = [s.manifest for s in steps if s.manifest is not None]
+    kafka = next(m for m in manifests if m.get("kind") == "Kafka")
+    scram_listeners = {
+        (item["name"], item["tls"])
+        for item in kafka["spec"]["kafka"]["listeners"]
+        if (item.get("authentication") or {}).get("type") == "scram-sha-512"
+    }
+    assert scram_listeners == {("scram", False), ("scramtls", True)}
+    users = [m for m in manifests if m.get("kind") == "KafkaUser"]
+    assert [u["spec"]["authentication"]["type"] for u in users] == ["scram-sha-512", "scram-sha-512"]
+    assert "password" in users[1]["spec"]["authentication"]
+    text = plan.render_text(steps)
+    assert "KafkaUser kconform-scram-own (scram-sha-512)" in text and "never printed" in text
