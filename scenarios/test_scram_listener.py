@@ -21,7 +21,7 @@ import pytest
 
 from fixtures.scram import MTLS, PLAIN, TLS
 from kconform import resources
-from kconform.errors import AuthenticationFailed, ProtocolMismatch
+from kconform.errors import AuthenticationFailed, AuthorizationFailed, ProtocolMismatch
 from kconform.secrets import Hidden, text
 
 pytestmark = pytest.mark.workflow("scram-listener")
@@ -74,6 +74,12 @@ def test_generated_password_produces_and_consumes_on_both_listeners(scram_kafka,
         jaas_matches = secrets.compare_digest(text(secret, "sasl.jaas.config"), expected)
         assert jaas_matches, "sasl.jaas.config is not ScramLoginModule with the user's name and password"
     _produce_and_consume_on_both_listeners(scram_kafka, user, topic, group)
+    elsewhere = names("ungranted")
+    scram_kafka.kafka.apply_topic(elsewhere)
+    with allure.step("produce to a topic User:<name> has no ACL on → topic authorization error"):
+        with pytest.raises(AuthorizationFailed) as refused:
+            scram_kafka.client(user, PLAIN).produce(elsewhere, ["denied"], idempotent=False)
+        assert refused.value.scope == "topic"
 
 
 def test_provided_password_produces_and_consumes_on_both_listeners(scram_kafka, names):
