@@ -42,6 +42,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--install", choices=("helm", "yaml"), default=None, help="how Strimzi is installed")
     parser.add_argument("--reports", default=None, help="report folder (default: reports)")
     parser.add_argument("--keep", action="store_true", default=None, help="keep what the run created")
+    parser.add_argument(
+        "--workflow", action="append", default=None, help="run only this workflow (repeatable)"
+    )
     parser.add_argument("-n", "--workers", default=None, help="pytest-xdist workers (e.g. 2 or auto)")
     return parser
 
@@ -93,6 +96,8 @@ def pytest_argv(config: run_config.RunConfig, workers: str | None, extra: list[s
         argv += ["--profile", prof]
     for mode in config.modes or ():
         argv += ["--mode", mode]
+    for workflow in config.workflows or ():
+        argv += ["--workflow", workflow]
     for flag, value in (
         ("--provider", config.provider),
         ("--kubernetes", config.kubernetes),
@@ -156,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         keep=args.keep,
         install=args.install,
         context=args.context,
+        workflows=getattr(args, "workflow", None),
     )
     extra = list(getattr(args, "extra", []))
     try:
