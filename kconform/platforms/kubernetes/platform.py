@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from kconform import resources
+from kconform import strimzi_contract as contract
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError
 from kconform.forwarding import Forwarder
@@ -22,10 +25,14 @@ CORE_KINDS = {"Namespace": "v1", "Pod": "v1", "ConfigMap": "v1", "Secret": "v1",
 # Removal order: what depends on a Kafka cluster goes first, the namespace last.
 DELETE_ORDER = ("KafkaUser", "KafkaTopic", "Pod", "ConfigMap", "Kafka", "KafkaNodePool")
 CLIENT_POD_TIMEOUT_S = 300.0
+BRIDGE_CONTAINER = "bridge"  # manifests/sidecar/bridge-pod.yaml
 
 
 BRIDGE_HTTP_PORT = 8080  # the seed's bridge.properties: http.port
-BRIDGE_MANAGEMENT_PORT = 8081  # bridge >= 1.0: /healthy and /ready
+BRIDGE_MANAGEMENT_PORT = contract.BRIDGE_MANAGEMENT_PORT  # bridge >= 1.0: /healthy and /ready
+BRIDGE_READY_TIMEOUT_S = 180.0  # a JVM start on a loaded node, then the Kafka clients' first metadata
+TERMINATING_TIMEOUT_S = 120.0  # the operator removes its finalizer-free dependents, the GC the owner
+NAMESPACE_GONE_TIMEOUT_S = 300.0  # finalizers of the operator's objects; the NodePorts are free only after
 
 
 class KubernetesPlatform:
@@ -40,6 +47,7 @@ class KubernetesPlatform:
         self._client_pods: set[str] = set()
         self._forwards: dict[tuple[str, str], list[Forwarder]] = {}
         self._applied: list[tuple[str, str, str, str]] = []  # (apiVersion, kind, namespace, name)
+        self._terminating: set[str] = set()  # namespaces deleted by this run, maybe still holding NodePorts
 
     def cell(self, mode: str) -> Cell:
         return Cell(
@@ -74,12 +82,59 @@ class KubernetesPlatform:
                     self.kube.delete(api_version, k, ns, name)
         self._applied = [a for a in self._applied if a[2] != namespace]
         self._client_pods.discard(namespace)
-        self.kube.delete("v1", "Namespace", None, namespace)
+        if self.kube.delete("v1", "Namespace", None, namespace):
+            self._terminating.add(namespace)
+
+    def await_namespaces_gone(self) -> None:
+        """Wait (bounded) until the namespaces this run deleted are gone: their NodePort Services keep fixed
+        node ports allocated until then, and a new cluster on the same ports fails with "provided port is
+        already allocated"."""
+        for namespace in sorted(self._terminating):
+            self._await_namespace_gone(namespace)
+            self._terminating.discard(namespace)
+
+    def _await_namespace_gone(self, namespace: str) -> None:
+        def gone() -> bool:
+            return self.kube.get("v1", "Namespace", None, namespace) is None
+
+        def diagnose() -> str:
+            return str((self.kube.get("v1", "Namespace", None, namespace) or {}).get("status") or {})
+
+        wait_until(
+            gone,
+            describe=f"namespace {namespace} (deleted by this run) to be gone before its node ports are reused",
+            timeout=NAMESPACE_GONE_TIMEOUT_S,
+            interval=2.0,
+            diagnose=diagnose,
+        )
+
+    def _await_not_terminating(self, resource: dict[str, Any]) -> None:
+        """Wait (bounded) while an object of the same name is still being deleted: applying it then patches a
+        dying object. A KafkaUser lingers so, as its Secret blocks the owner's foreground deletion
+        (user-operator KafkaUserModel.createOwnerReference: blockOwnerDeletion true)."""
+        kind, meta = resource["kind"], resource["metadata"]
+        namespace, name = meta.get("namespace"), meta["name"]
+        api_version = resource.get("apiVersion") or self._api_version(kind)
+
+        def not_terminating() -> bool:
+            current = self.kube.get(api_version, kind, namespace, name)
+            return current is None or not (current.get("metadata") or {}).get("deletionTimestamp")
+
+        wait_until(
+            not_terminating,
+            describe=f"{kind} {namespace}/{name} from an earlier test to finish terminating before it is applied",
+            timeout=TERMINATING_TIMEOUT_S,
+            interval=1.0,
+        )
 
     # --- resources
     def apply(self, resource: dict[str, Any]) -> None:
         if self.schemas.covers(resource):
             self.schemas.validate(resource)
+        if _uses_node_ports(resource):
+            self.await_namespaces_gone()
+        if resource.get("kind") in DELETE_ORDER:
+            self._await_not_terminating(resource)
         labelled = resources.labelled(resource, self.settings.run_id)
         self.kube.apply(labelled)
         meta = labelled["metadata"]
@@ -109,7 +164,7 @@ class KubernetesPlatform:
     def delete(self, kind: str, namespace: str, name: str) -> None:
         self.kube.delete(self._api_version(kind), kind, namespace, name)
 
-    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
+    def read_secret(self, namespace: str, name: str) -> dict[str, bytes]:
         return self.kube.read_secret(namespace, name)
 
     # --- clients
@@ -180,15 +235,43 @@ class KubernetesPlatform:
             for port in (BRIDGE_HTTP_PORT, BRIDGE_MANAGEMENT_PORT)
         ]
         self._forwards[(namespace, name)] = forwards
+        # The pod is Ready once its containers start, before the bridge listens; the kubelet cannot probe a
+        # loopback-only bridge, so its readiness endpoint is polled here, through the port-forward.
+        self.wait_bridge_ready(namespace, name, forwards[0].port, forwards[1].port)
         pod_ip = ((self.kube.get("v1", "Pod", namespace, name) or {}).get("status") or {}).get("podIP")
         management = (
-            f"http://127.0.0.1:{forwards[1].port}" if int(self.profile.bridge_version[0]) >= 1 else None
+            f"http://127.0.0.1:{forwards[1].port}"
+            if contract.bridge_uses_management_port(self.profile.bridge_version)
+            else None
         )
         return Sidecar(
             name=name,
             bridge_url=f"http://127.0.0.1:{forwards[0].port}",
             outside_urls=[f"http://{pod_ip}:{BRIDGE_HTTP_PORT}"] if pod_ip else [],
             management_url=management,
+        )
+
+    def wait_bridge_ready(
+        self,
+        namespace: str,
+        pod: str,
+        http_port: int,
+        management_port: int,
+        timeout: float = BRIDGE_READY_TIMEOUT_S,
+    ) -> None:
+        """Poll the bridge's /ready (strimzi_contract.bridge_readiness) on the forwarded local ports until it
+        answers its ready status; on timeout the pod's events and the bridge container's log are the evidence."""
+        port, path, status = contract.bridge_readiness(
+            self.profile.bridge_version, http_port, management_port
+        )
+        url = f"http://127.0.0.1:{port}{path}"
+        wait_until(
+            lambda: httpx.get(url, timeout=5).status_code == status,
+            describe=f"the bridge {self.profile.bridge_version} in pod {namespace}/{pod} to answer {status} on {path}",
+            timeout=timeout,
+            interval=2.0,
+            retry_on=(httpx.TransportError,),
+            diagnose=lambda: diagnostics.pod_evidence(self.kube, namespace, pod, BRIDGE_CONTAINER),
         )
 
     def try_from_outside(self, namespace: str, url: str) -> str | None:
@@ -230,3 +313,11 @@ class KubernetesPlatform:
 
     def close(self) -> None:
         self.kube.api_client.close()
+
+
+def _uses_node_ports(resource: dict[str, Any]) -> bool:
+    """A Kafka with a nodeport listener: it takes fixed node ports an earlier cluster may still hold."""
+    if resource.get("kind") != "Kafka":
+        return False
+    listeners = ((resource.get("spec") or {}).get("kafka") or {}).get("listeners") or []
+    return any(listener.get("type") == "nodeport" for listener in listeners)

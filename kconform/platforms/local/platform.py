@@ -24,6 +24,7 @@ from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, ResourceFailed, UsageError
 from kconform.platforms.base import Cell, Sidecar
 from kconform.platforms.local import acls, sidecar
+from kconform.platforms.local import secrets as local_secrets
 from kconform.platforms.local.cluster import LocalKafka, now, start_cluster
 from kconform.platforms.local.java import find_java
 from kconform.platforms.local.ports import free_ports
@@ -57,7 +58,7 @@ class LocalPlatform:
         self.schemas = schemas or SchemaSet.for_profile(profile)
         self.supervisor = ProcessSupervisor(run_id, log_dir)
         self._resources: dict[Key, dict[str, Any]] = {}
-        self._secrets: dict[tuple[str, str], dict[str, str]] = {}
+        self._secrets: dict[tuple[str, str], dict[str, bytes]] = {}
         self._clusters: dict[tuple[str, str], LocalKafka] = {}
         self._sidecars: dict[tuple[str, str], sidecar.RunningSidecar] = {}
         self._namespaces: set[str] = set()
@@ -153,7 +154,7 @@ class LocalPlatform:
                 with self._admin(cluster) as admin:
                     admin.delete_topics([topic])
 
-    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
+    def read_secret(self, namespace: str, name: str) -> dict[str, bytes]:
         for (ns, _), cluster in self._clusters.items():
             if ns == namespace and name in cluster.secrets():
                 return dict(cluster.secrets()[name])
@@ -325,11 +326,7 @@ class LocalPlatform:
             raise UsageError(f"KafkaUser {name}: authentication {auth!r} is not realised locally; use tls")
         if (namespace, name) not in self._secrets:
             issued = cluster.clients_ca.issue(name)
-            self._secrets[(namespace, name)] = {
-                "ca.crt": cluster.clients_ca.cert_pem,
-                "user.crt": issued.cert_pem,
-                "user.key": issued.key_pem,
-            }
+            self._secrets[(namespace, name)] = local_secrets.tls_user_secret(name, cluster.clients_ca, issued)
         principal = acls.principal_for(user)
         wanted = acls.bindings(user)
         with self._admin(cluster) as admin:
