@@ -27,6 +27,7 @@ class RunConfig:
     crd_dir    folder of <strimzi-version>/ CRDs used for validation (None: the default lookup)
     install    how Strimzi is installed on kubernetes: helm | yaml
     context    kubeconfig context for provider existing
+    external_host  where this machine reaches node ports on provider existing (None: a node's address)
     """
 
     platform: str = "local"
@@ -40,6 +41,7 @@ class RunConfig:
     crd_dir: Path | None = None
     install: str = "helm"
     context: str | None = None
+    external_host: str | None = None
 
     def cells(self) -> list[tuple[versions.Profile, str]]:
         """Every (profile, mode) this run covers, in table order."""
@@ -75,6 +77,7 @@ def build(
     crd_dir: str | Path | None = None,
     install: str | None = None,
     context: str | None = None,
+    external_host: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
     """Merge explicit values over KCONFORM_* environment variables over defaults, and validate."""
@@ -117,4 +120,5 @@ def build(
         crd_dir=Path(crd) if crd else None,
         install=chosen_install,
         context=context or env.get("KCONFORM_CONTEXT"),
+        external_host=external_host or env.get("KCONFORM_EXTERNAL_HOST") or None,
     )

@@ -70,9 +70,7 @@ def install_strimzi(kube: Kube, settings: KubeSettings, context: str | None, kub
         assert step.url is not None
         documents = install.parse_documents(_fetch(step.url))
         if step.url == install.operator_yaml_url(settings.profile.strimzi):
-            documents = install.watch_env(
-                install.rewrite_namespace(documents, settings.operator_namespace), settings
-            )
+            documents = install.release_documents(documents, settings)
         for document in documents:
             kube.apply(document)
     wait_operator(kube, settings.operator_namespace)

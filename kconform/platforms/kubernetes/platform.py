@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError
 from kconform.forwarding import Forwarder
 from kconform.platforms.base import Cell, Sidecar
-from kconform.platforms.kubernetes import client_pod, diagnostics, readiness
+from kconform.platforms.kubernetes import client_pod, diagnostics, external, readiness
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
@@ -21,6 +22,7 @@ from kconform.schemas import SchemaSet
 from kconform.versions import Profile
 from kconform.waits import wait_until
 
+LOG = logging.getLogger("kconform.kubernetes")
 CORE_KINDS = {"Namespace": "v1", "Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1"}
 # Removal order: what depends on a Kafka cluster goes first, the namespace last.
 DELETE_ORDER = ("KafkaUser", "KafkaTopic", "Pod", "ConfigMap", "Kafka", "KafkaNodePool")
@@ -47,7 +49,10 @@ class KubernetesPlatform:
         self._client_pods: set[str] = set()
         self._forwards: dict[tuple[str, str], list[Forwarder]] = {}
         self._applied: list[tuple[str, str, str, str]] = []  # (apiVersion, kind, namespace, name)
-        self._terminating: set[str] = set()  # namespaces deleted by this run, maybe still holding NodePorts
+        self._terminating: set[str] = set()
+        self._external_host: str | None = (
+            None  # namespaces deleted by this run, maybe still holding NodePorts
+        )
 
     def cell(self, mode: str) -> Cell:
         return Cell(
@@ -220,7 +225,17 @@ class KubernetesPlatform:
         return ports[:count]
 
     def external_host(self) -> str:
-        return self.cluster.external_host
+        """The provider's address (127.0.0.1 for kind's port mappings, --external-host on an existing cluster),
+        else a node's address by Strimzi's rule; said once in the log."""
+        if self._external_host is None:
+            if self.cluster.external_host:
+                host, how = self.cluster.external_host, f"given by provider {self.settings.provider}"
+            else:
+                nodes = self.kube.list_objects("v1", "Node")
+                host, how = external.external_host_from_nodes(nodes)
+            LOG.info("node ports are reached at %s (%s)", host, how)
+            self._external_host = host
+        return self._external_host
 
     # --- the bridge sidecar
     def start_sidecar(self, namespace: str, pod: dict[str, Any], config: dict[str, Any]) -> Sidecar:
@@ -258,6 +273,7 @@ class KubernetesPlatform:
         http_port: int,
         management_port: int,
         timeout: float = BRIDGE_READY_TIMEOUT_S,
+        interval: float = 2.0,
     ) -> None:
         """Poll the bridge's /ready (strimzi_contract.bridge_readiness) on the forwarded local ports until it
         answers its ready status; on timeout the pod's events and the bridge container's log are the evidence."""
@@ -269,7 +285,7 @@ class KubernetesPlatform:
             lambda: httpx.get(url, timeout=5).status_code == status,
             describe=f"the bridge {self.profile.bridge_version} in pod {namespace}/{pod} to answer {status} on {path}",
             timeout=timeout,
-            interval=2.0,
+            interval=interval,
             retry_on=(httpx.TransportError,),
             diagnose=lambda: diagnostics.pod_evidence(self.kube, namespace, pod, BRIDGE_CONTAINER),
         )

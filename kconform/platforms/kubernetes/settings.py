@@ -33,6 +33,7 @@ class KubeSettings:
     client_pip_install: bool = True  # False for an air-gapped image that already has kafka-python
     k3s_image: str | None = None
     node_ports: tuple[int, ...] = field(default=FIXED_NODE_PORTS)
+    external_host: str | None = None  # where this machine reaches node ports (provider existing)
 
     @classmethod
     def from_run_config(cls, config: RunConfig, profile: Profile, mode: str) -> KubeSettings:
@@ -46,6 +47,7 @@ class KubeSettings:
             context=config.context,
             kubernetes_version=config.kubernetes,
             keep_cluster=config.keep,
+            external_host=config.external_host,
         )
 
     def __post_init__(self) -> None:
