@@ -33,8 +33,9 @@ BRIDGE_CONTAINER = "bridge"  # manifests/sidecar/bridge-pod.yaml
 BRIDGE_HTTP_PORT = 8080  # the seed's bridge.properties: http.port
 BRIDGE_MANAGEMENT_PORT = contract.BRIDGE_MANAGEMENT_PORT  # bridge >= 1.0: /healthy and /ready
 BRIDGE_READY_TIMEOUT_S = 180.0  # a JVM start on a loaded node, then the Kafka clients' first metadata
-TERMINATING_TIMEOUT_S = 120.0  # the operator removes its finalizer-free dependents, the GC the owner
-NAMESPACE_GONE_TIMEOUT_S = 300.0  # finalizers of the operator's objects; the NodePorts are free only after
+TERMINATING_TIMEOUT_S = 120.0  # the garbage collector removes the dependents, then the owner
+NAMESPACE_GONE_TIMEOUT_S = 300.0  # every object of the namespace deleted; its NodePorts are free only after
+DELETION_POLL_S = 1.0
 
 
 class KubernetesPlatform:
@@ -109,7 +110,7 @@ class KubernetesPlatform:
             gone,
             describe=f"namespace {namespace} (deleted by this run) to be gone before its node ports are reused",
             timeout=NAMESPACE_GONE_TIMEOUT_S,
-            interval=2.0,
+            interval=DELETION_POLL_S,
             diagnose=diagnose,
         )
 
@@ -129,7 +130,7 @@ class KubernetesPlatform:
             not_terminating,
             describe=f"{kind} {namespace}/{name} from an earlier test to finish terminating before it is applied",
             timeout=TERMINATING_TIMEOUT_S,
-            interval=1.0,
+            interval=DELETION_POLL_S,
         )
 
     # --- resources
