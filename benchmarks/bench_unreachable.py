@@ -7,6 +7,9 @@ Hostname (unresolvable, `.invalid`), then times a produce through the bootstrap 
 once as the client does it now (bounded resolve + connect of each advertised address after bootstrap), once
 with that check switched off (kafka-python retries until its request timeout, the old behaviour). Real
 processes; numbers vary with load.
+
+Measured 2026-11-22 on the shared 2-core machine (profile 1.2.0, 2 runs each): with the check 0.20 s and
+0.09 s (median 0.14 s); without it 15.10 s and 15.14 s (median 15.12 s, the client timeout).
 """
 
 from __future__ import annotations
