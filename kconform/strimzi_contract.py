@@ -19,6 +19,9 @@ CA_KEY_KEYS = ("ca.key",)
 # user-operator KafkaUserModel.generateSecret: tls users get the clients CA and their own certificate, key,
 # PKCS#12 keystore and its password; scram-sha-512 users a password and a JAAS line.
 TLS_USER_KEYS = ("ca.crt", "user.crt", "user.key", "user.p12", "user.password")
+# user.key is PKCS#8 PEM ("BEGIN PRIVATE KEY"): a PKCS#1 key is converted (certificate-manager
+# OpenSslCertManager.java at 0.45.2, certificate-issuer OpenSslCertIssuer.java at 1.2.0).
+USER_KEY_PEM_LABEL = "PRIVATE KEY"
 SCRAM_USER_KEYS = ("password", "sasl.jaas.config")
 # What is not text: PKCS#12 stores (DER). Everything else is ASCII (PEM, generated passwords, the JAAS line).
 BINARY_KEYS = frozenset({"ca.p12", "user.p12"})
