@@ -28,8 +28,8 @@ BINARY_KEYS = frozenset({"ca.p12", "user.p12"})
 # Optional since 1.1.0 (PKCS#12 generation can be switched off): never required by a reader.
 OPTIONAL_KEYS = frozenset({"ca.p12", "ca.password", "user.p12", "user.password"})
 # KafkaUserModel.createOwnerReference: the user Secret is owned by its KafkaUser, blockOwnerDeletion true,
-# so with foreground deletion the KafkaUser stays (terminating) until the Secret is gone.
-USER_SECRET_BLOCKS_OWNER_DELETION = True
+# so with foreground deletion the KafkaUser stays (terminating) until the Secret is gone; the kubernetes
+# platform never applies over a terminating namesake (KubernetesPlatform._await_not_terminating).
 
 
 def cluster_ca_cert_secret(cluster: str) -> str:
