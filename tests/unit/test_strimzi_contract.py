@@ -194,7 +194,13 @@ def test_local_nodeport_status_and_advertised_address_follow_the_contract(cas) -
     }
     cluster = _local_cluster(listener, cas)
     hostname = contract.find_address(topology.NODE_ADDRESSES, "Hostname")
-    external = next(e for e in cluster.status_listeners() if e["name"] == "external")
+    internal, external = cluster.status_listeners()
+    assert internal == {  # KafkaListenersReconciler.internalServicesReady: the bootstrap Service, one address
+        "name": "tls",
+        "addresses": [{"host": "c1-kafka-bootstrap.ns1.svc", "port": 9093}],
+        "bootstrapServers": "c1-kafka-bootstrap.ns1.svc:9093",
+        "certificates": [cas[0].cert_pem],
+    }
     assert external["bootstrapServers"] == f"{hostname}:32100"
     assert external["certificates"] == [cas[0].cert_pem]
     spec = cluster.listener("external")

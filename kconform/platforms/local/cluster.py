@@ -95,9 +95,9 @@ class LocalKafka:
         """status.listeners in Strimzi's shape (strimzi_contract.listener_status).
 
         NodePort listeners follow KafkaReconciler.nodePortExternalListenerStatus: each broker's node address
-        of the preferred type (or its advertisedHost) with the bootstrap node port. Internal listeners list
-        `localhost` with each broker's port — a visible deviation: Strimzi reports the bootstrap Service
-        `<cluster>-kafka-bootstrap.<namespace>.svc`, which does not resolve on this machine.
+        of the preferred type (or its advertisedHost) with the bootstrap node port. Internal listeners name
+        the bootstrap Service, `<cluster>-kafka-bootstrap.<namespace>.svc:<port>`
+        (KafkaListenersReconciler.internalServicesReady); the platform's internal clients resolve it.
         """
         entries = []
         for item in self.topology.listeners:
@@ -108,10 +108,11 @@ class LocalKafka:
                     self.bootstrap_ports[item.name],
                 )
             else:
-                addresses = [
-                    {"host": "localhost", "port": self.node_ports[b.node_id].listeners[item.name]}
-                    for b in self.topology.brokers
-                ]
+                resource = {**topology.listener_resource(item), "port": item.port}
+                host = contract.internal_bootstrap_host(
+                    self.topology.cluster, self.topology.namespace, resource
+                )
+                addresses = [{"host": host, "port": item.port}]
             certificates = [self.cluster_ca.cert_pem] if item.tls else None
             entries.append(contract.listener_status(item.name, addresses, certificates))
         return entries

@@ -12,6 +12,7 @@ import copy
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,11 @@ class LocalPlatform:
 
     # ------------------------------------------------------------------ clients and addresses
     def internal_clients(self, namespace: str) -> ClientRunner:
-        return InProcessRunner()
+        """Clients on this machine, with the namespace's Service names (as status.listeners reports them)
+        resolved to the processes, the way cluster DNS and the bootstrap Service would."""
+        return ServiceResolvingRunner(
+            InProcessRunner(), lambda servers: self.resolve_service(namespace, servers)
+        )
 
     def external_clients(self) -> ClientRunner:
         return InProcessRunner()
@@ -189,7 +194,7 @@ class LocalPlatform:
             supervisor=self.supervisor,
             work_dir=self.work_dir / namespace,
             read_secret=lambda secret: self.read_secret(namespace, secret),
-            resolve_bootstrap=lambda servers: self._resolve_service(namespace, servers),
+            resolve_bootstrap=lambda servers: self.resolve_service(namespace, servers),
             timeout=120,
         )
         self._sidecars[(namespace, name)] = running
@@ -367,7 +372,7 @@ class LocalPlatform:
         resource["status"]["conditions"] = [condition]
         resource["status"]["observedGeneration"] = resource["metadata"]["generation"]
 
-    def _resolve_service(self, namespace: str, servers: str) -> str:
+    def resolve_service(self, namespace: str, servers: str) -> str:
         """Map `<cluster>-kafka-bootstrap[.<ns>[.svc[...]]]:<port>` to the listener's local address."""
         resolved = []
         for server in servers.split(","):
@@ -382,3 +387,16 @@ class LocalPlatform:
             broker = cluster.topology.brokers[0]
             resolved.append(f"localhost:{cluster.node_ports[broker.node_id].listeners[listener.name]}")
         return ",".join(resolved)
+
+
+class ServiceResolvingRunner:
+    """A ClientRunner that rewrites a request's bootstrap from Service names to local addresses first."""
+
+    def __init__(self, runner: ClientRunner, resolve: Callable[[str], str]) -> None:
+        self._runner = runner
+        self._resolve = resolve
+
+    def run(self, req: dict[str, Any]) -> Any:
+        endpoint = dict(req["endpoint"])
+        endpoint["bootstrap"] = self._resolve(endpoint["bootstrap"])
+        return self._runner.run({**req, "endpoint": endpoint})
