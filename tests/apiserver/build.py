@@ -40,6 +40,9 @@ class Target:
     module_dir: Path
     package: str
     version_module: str
+    version_ldflags: tuple[
+        str, ...
+    ] = ()  # -X settings that stamp the version (Kubernetes' release build does)
 
     def version(self) -> str:
         text = (self.module_dir / "go.mod").read_text()
@@ -50,18 +53,34 @@ class Target:
             raise PlatformError(f"{self.module_dir}/go.mod does not require {self.version_module}")
         return found.group(1)
 
+    def ldflags(self) -> str:
+        version = self.version()
+        major, minor = version.lstrip("v").split(".")[:2]
+        return " ".join(
+            f"-X {flag.format(version=version, major=major, minor=minor)}" for flag in self.version_ldflags
+        )
+
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
         for name in ("go.mod", "go.sum"):
             digest.update((self.module_dir / name).read_bytes())
+        digest.update(self.ldflags().encode())
         return digest.hexdigest()
 
 
+_COMPONENT_VERSION = "k8s.io/component-base/version"
 KUBE_APISERVER = Target(
     "kube-apiserver",
     TOOLS_DIR / "kube-apiserver",
     "k8s.io/kubernetes/cmd/kube-apiserver",
     "k8s.io/kubernetes",
+    # Without these /version answers 0.0.0-master, and kconform reports the cell's Kubernetes from /version.
+    (
+        _COMPONENT_VERSION + ".gitVersion={version}",
+        _COMPONENT_VERSION + ".gitMajor={major}",
+        _COMPONENT_VERSION + ".gitMinor={minor}",
+        _COMPONENT_VERSION + ".gitTreeState=clean",
+    ),
 )
 ETCD = Target("etcd", TOOLS_DIR / "etcd", "go.etcd.io/etcd/server/v3", "go.etcd.io/etcd/server/v3")
 TARGETS = (ETCD, KUBE_APISERVER)
@@ -113,7 +132,7 @@ def _go_build(go: str, target: Target) -> None:
     env.setdefault("CGO_ENABLED", "0")
     try:
         proc = subprocess.run(
-            [go, "build", "-trimpath", "-o", str(partial), target.package],
+            [go, "build", "-trimpath", "-ldflags", target.ldflags(), "-o", str(partial), target.package],
             cwd=target.module_dir,
             env=env,
             capture_output=True,
