@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kconform import resources
+from kconform import progress, resources
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError
 from kconform.forwarding import Forwarder
 from kconform.platforms.base import Cell, Sidecar
-from kconform.platforms.kubernetes import client_pod, diagnostics, readiness
+from kconform.platforms.kubernetes import client_pod, diagnostics, ownership, readiness
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
@@ -26,6 +26,24 @@ CLIENT_POD_TIMEOUT_S = 300.0
 
 BRIDGE_HTTP_PORT = 8080  # the seed's bridge.properties: http.port
 BRIDGE_MANAGEMENT_PORT = 8081  # bridge >= 1.0: /healthy and /ready
+
+
+_last_progress: dict[str, str] = {}
+
+
+def progress_line(what: str, resource: dict[str, Any] | None) -> None:
+    """Report a waited-for resource's latest condition when it changes (terminal and Allure)."""
+    conditions = ((resource or {}).get("status") or {}).get("conditions") or []
+    latest = conditions[-1] if conditions else None
+    state = (
+        f"{latest.get('type')}={latest.get('status')} {latest.get('reason') or ''} {latest.get('message') or ''}"
+        if latest
+        else ("not found yet" if resource is None else "no condition yet")
+    )
+    state = " ".join(state.split())[:200]
+    if _last_progress.get(what) != state:
+        _last_progress[what] = state
+        progress.report(f"waiting for {what}: {state}")
 
 
 class KubernetesPlatform:
@@ -59,13 +77,8 @@ class KubernetesPlatform:
 
     # --- namespaces
     def create_namespace(self, namespace: str) -> None:
-        self.kube.apply(
-            {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": namespace, "labels": self._labels()},
-            }
-        )
+        # Created with kconform's marker, or refused when someone else's namespace has that name.
+        ownership.ensure_namespace(self.kube, namespace, self.settings.run_id, "test namespace")
 
     def delete_namespace(self, namespace: str) -> None:
         for kind in DELETE_ORDER:
@@ -74,7 +87,8 @@ class KubernetesPlatform:
                     self.kube.delete(api_version, k, ns, name)
         self._applied = [a for a in self._applied if a[2] != namespace]
         self._client_pods.discard(namespace)
-        self.kube.delete("v1", "Namespace", None, namespace)
+        if ownership.is_owned(self.kube.get("v1", "Namespace", None, namespace)):
+            self.kube.delete("v1", "Namespace", None, namespace)  # never one kconform did not create
 
     # --- resources
     def apply(self, resource: dict[str, Any]) -> None:
@@ -96,6 +110,7 @@ class KubernetesPlatform:
         def check() -> dict[str, Any] | None:
             nonlocal last
             last = self.get(kind, namespace, name)
+            progress_line(f"{kind} {namespace}/{name}", last)
             return readiness.check(last) if last is not None else None
 
         return wait_until(

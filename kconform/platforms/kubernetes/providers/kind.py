@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from kconform import progress
 from kconform.errors import UsageError
 from kconform.paths import MANIFESTS_DIR, cache_dir
 from kconform.platforms.kubernetes import shell
@@ -16,7 +17,6 @@ from kconform.platforms.kubernetes.settings import KubeSettings
 
 TEMPLATE = MANIFESTS_DIR / "kind" / "cluster.yaml"
 LISTEN_ADDRESS = "127.0.0.1"
-CREATE_TIMEOUT_S = 600.0
 
 
 def node_image(settings: KubeSettings) -> str | None:
@@ -90,9 +90,18 @@ class KindProvider:
         return self.config_path
 
     def create(self) -> ClusterInfo:
+        """Create the cluster, showing kind's progress lines (node image pull, control plane, workers).
+
+        kind gives up on an image it cannot pull within seconds and removes its node containers when
+        creation fails (`--retain` is not passed), so a failure leaves nothing behind.
+        """
         self.write_config()
         for argv in self.commands_for_create():
-            shell.run(argv, timeout=CREATE_TIMEOUT_S)
+            shell.stream(
+                argv,
+                timeout=self.settings.budget.create_cluster,
+                on_line=lambda line: progress.report(f"kind: {line.strip()}"),
+            )
         return ClusterInfo(self.kubeconfig_context(), None, LISTEN_ADDRESS, created=True)
 
     def info(self) -> ClusterInfo:
@@ -104,6 +113,7 @@ class KindProvider:
 
     def delete(self) -> None:
         shell.run(["kind", "delete", "cluster", "--name", self.settings.cluster_name], timeout=300)
+        self.config_path.unlink(missing_ok=True)
 
     def fingerprint(self) -> Fingerprint:
         image = node_image(self.settings)
