@@ -31,7 +31,10 @@ def report(text: str) -> None:
     """One progress line, prefixed with the seconds since the process started."""
     line = f"kconform [{time.monotonic() - _started:6.1f}s] {text}"
     for listener in list(_listeners) or [_stderr]:
-        listener(line)
+        try:
+            listener(line)
+        except Exception as err:  # progress is a courtesy: it never breaks the work it reports on
+            _stderr(f"{line} (progress listener failed: {err})")
 
 
 @contextmanager

@@ -117,7 +117,10 @@ class K3sProvider:
             container.start()  # pulls the image, then waits for the node controller's first sync
         except Exception as err:  # the docker SDK and testcontainers raise many types; all mean "not created"
             self.delete()
-            raise PlatformError(f"k3s container could not be started: {type(err).__name__}: {err}") from err
+            raise PlatformError(
+                f"k3s container {container_name(self.settings)} ({image(self.settings)}) could not be "
+                f"started: {type(err).__name__}: {err}"
+            ) from err
         progress.report("k3s is up")
         self.kubeconfig_path.parent.mkdir(parents=True, exist_ok=True)
         self.kubeconfig_path.write_text(container.config_yaml())

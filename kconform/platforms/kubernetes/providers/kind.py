@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from kconform import progress
-from kconform.errors import UsageError
+from kconform.errors import PlatformError, UsageError
 from kconform.paths import MANIFESTS_DIR, cache_dir
 from kconform.platforms.kubernetes import shell
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
@@ -19,8 +20,17 @@ TEMPLATE = MANIFESTS_DIR / "kind" / "cluster.yaml"
 LISTEN_ADDRESS = "127.0.0.1"
 
 
+NODE_IMAGE_ENV = "KCONFORM_KIND_NODE_IMAGE"
+
+
 def node_image(settings: KubeSettings) -> str | None:
-    """The pinned node image for the requested Kubernetes version (newest pinned one by default)."""
+    """The pinned node image for the requested Kubernetes version (newest pinned one by default).
+
+    KCONFORM_KIND_NODE_IMAGE replaces it (a mirror of the same image, or a test's unpullable image).
+    """
+    override = os.environ.get(NODE_IMAGE_ENV)
+    if override:
+        return override
     images = settings.profile.kind_node_images
     if settings.kubernetes_version is None:
         return images[-1].image if images else None
@@ -96,12 +106,22 @@ class KindProvider:
         creation fails (`--retain` is not passed), so a failure leaves nothing behind.
         """
         self.write_config()
+        seen: list[str] = []
         for argv in self.commands_for_create():
-            shell.stream(
-                argv,
-                timeout=self.settings.budget.create_cluster,
-                on_line=lambda line: progress.report(f"kind: {line.strip()}"),
-            )
+
+            def show(line: str) -> None:
+                seen.append(line)
+                progress.report(f"kind: {line.strip()}")
+
+            try:
+                shell.stream(argv, timeout=self.settings.budget.create_cluster, on_line=show)
+            except PlatformError as err:
+                # kind's own "ERROR: ..." line says what went wrong (e.g. the node image pull): lead with it.
+                errors = [line.strip() for line in seen if line.strip().startswith("ERROR:")]
+                reason = errors[-1] if errors else str(err).splitlines()[0]
+                raise PlatformError(
+                    f"kind could not create cluster {self.settings.cluster_name}: {reason}\n{err}"
+                ) from err
         return ClusterInfo(self.kubeconfig_context(), None, LISTEN_ADDRESS, created=True)
 
     def info(self) -> ClusterInfo:
