@@ -89,7 +89,8 @@ class Kube:
             info = self.version_api.get_code()
         return str(info.git_version).lstrip("v")
 
-    def apply(self, resource: dict[str, Any]) -> dict[str, Any]:
+    def apply(self, resource: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """Server-side apply; with `dry_run` the API server validates and admits it but stores nothing."""
         meta = resource["metadata"]
         where = f"{resource['kind']} {meta.get('namespace', '')}/{meta['name']}".replace(" /", " ")
         api = self._resource(resource["apiVersion"], resource["kind"])
@@ -102,6 +103,7 @@ class Kube:
                 field_manager=FIELD_MANAGER,
                 force_conflicts=True,
                 query_params=[("fieldValidation", "Strict")],
+                **({"dry_run": "All"} if dry_run else {}),
             )
         return dict(result.to_dict())
 
