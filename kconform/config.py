@@ -25,7 +25,8 @@ class RunConfig:
     keep       keep clusters, namespaces and processes after the run (for debugging)
     run_id     unique per run; marks every process and resource of the run
     crd_dir    folder of <strimzi-version>/ CRDs used for validation (None: the default lookup)
-    install    how Strimzi is installed on kubernetes: helm | yaml
+    install    how kconform installs Strimzi on kubernetes: helm | yaml; None: helm on a cluster kconform
+               creates, and on provider existing the Strimzi already installed is tested (nothing installed)
     context    kubeconfig context for provider existing
     external_host  where this machine reaches node ports on provider existing (None: a node's address)
     """
@@ -39,7 +40,7 @@ class RunConfig:
     keep: bool = False
     run_id: str = field(default_factory=lambda: new_run_id())
     crd_dir: Path | None = None
-    install: str = "helm"
+    install: str | None = None
     context: str | None = None
     external_host: str | None = None
 
@@ -103,8 +104,8 @@ def build(
         for prof in profiles_checked:
             if not any(mode in prof.modes for mode in chosen_modes):
                 versions.check_mode(prof, chosen_modes[0])
-    chosen_install = install or env.get("KCONFORM_INSTALL") or "helm"
-    if chosen_install not in ("helm", "yaml"):
+    chosen_install = install or env.get("KCONFORM_INSTALL") or None
+    if chosen_install is not None and chosen_install not in ("helm", "yaml"):
         raise UsageError(f"unknown install method {chosen_install!r}; choose helm or yaml")
     reports_dir = Path(reports or env.get("KCONFORM_REPORTS") or "reports")
     crd = crd_dir or env.get("KCONFORM_CRD_DIR")

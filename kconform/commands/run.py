@@ -8,6 +8,7 @@ not pulled, and nothing failed); 130 interrupted (reports are still written).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 
 from kconform import config as run_config
 from kconform import paths, versions
-from kconform.errors import MissingPrerequisite, UsageError
+from kconform.errors import UsageError
 
 INTERRUPT_GRACE_S = 120.0  # how long an interrupted pytest may take to write reports and stop processes
 # pytest's exit codes → ours (see the module docstring)
@@ -51,22 +52,37 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _preflight(config: run_config.RunConfig) -> None:
-    """On kubernetes, refuse at once (exit 2) when no cluster can be reached or created."""
+def _settings(config: run_config.RunConfig) -> Any:
+    from kconform.platforms.kubernetes.settings import KubeSettings
+
+    prof = versions.profile(config.profiles[0])
+    modes = [m for m in prof.modes if config.modes is None or m in config.modes] or list(prof.modes)
+    return KubeSettings.from_run_config(config, prof, modes[0])
+
+
+def _preflight(
+    config: run_config.RunConfig, workers: str | None, profile_asked: bool
+) -> run_config.RunConfig:
+    """On kubernetes, everything the run needs is checked before pytest starts (exit 2, one line):
+    tools, the context and its API server, Strimzi's install files, the installed Strimzi. Returns the
+    config to run (on provider existing without --install: the installed Strimzi's profile)."""
     if config.platform != "kubernetes":
-        return
+        return config
+    if workers not in (None, "0", "1"):
+        raise UsageError(
+            f"--platform kubernetes runs on one worker (one cluster, its NodePorts mapped once): drop -n {workers}"
+        )
     if len(config.profiles) != 1:
         raise UsageError(
             "--platform kubernetes runs one Strimzi version per cluster: pass one --profile "
             f"({', '.join(versions.PROFILES)})"
         )
-    from kconform.platforms.kubernetes.connect import check_prerequisites
-    from kconform.platforms.kubernetes.providers import provider_for
-    from kconform.platforms.kubernetes.settings import KubeSettings
+    from kconform.platforms.kubernetes.preflight import installed_profile, preflight
 
-    prof = versions.profile(config.profiles[0])
-    settings = KubeSettings.from_run_config(config, prof, config.modes[0] if config.modes else prof.modes[0])
-    check_prerequisites(provider_for(settings), settings)
+    if config.provider == "existing" and config.install is None and not profile_asked:
+        config = dataclasses.replace(config, profiles=(installed_profile(_settings(config)),))
+    preflight(_settings(config))
+    return config
 
 
 def pytest_argv(config: run_config.RunConfig, workers: str | None, extra: list[str]) -> list[str]:
@@ -109,10 +125,11 @@ def _verdict_code(reports: Path) -> int | None:
     path = reports / "conformance.json"
     if not path.is_file():
         return None
-    statuses = {str(result.status) for result in read_conformance(path).results}
+    record = read_conformance(path)
+    statuses = {str(result.status) for result in record.results}
     if statuses & {"failed", "error"}:
         return 1
-    if "inconclusive" in statuses:
+    if "inconclusive" in statuses or record.cells_inconclusive:
         return 3
     return 0
 
@@ -152,16 +169,15 @@ def run(args: argparse.Namespace) -> int:
         context=args.context,
         external_host=getattr(args, "external_host", None),
     )
-    try:
-        _preflight(config)
-    except MissingPrerequisite as err:
-        raise MissingPrerequisite(f"{err} (--platform kubernetes needs a cluster; nothing was run)") from None
+    profile_asked = bool(args.profile or os.environ.get("KCONFORM_PROFILE"))
+    config = _preflight(config, args.workers, profile_asked)
     reports = Path(config.reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
     stale = reports / "conformance.json"
     if stale.exists():
         stale.unlink()  # a record left by an earlier run must not stand for this one
-    env = dict(os.environ, KCONFORM_RUN_ID=config.run_id)
+    # The child pytest trusts this preflight (same run id) instead of repeating it.
+    env = dict(os.environ, KCONFORM_RUN_ID=config.run_id, KCONFORM_PREFLIGHT=config.run_id)
     argv = pytest_argv(config, args.workers, list(getattr(args, "extra", [])))
     code = _run_pytest(argv, env)
     mapped = _PYTEST_EXIT.get(code, 1)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kconform import resources
+from kconform.platforms.kubernetes import ownership
 from tests.apiserver.conftest import ServerPool
 
 pytestmark = pytest.mark.apiserver
@@ -43,9 +43,6 @@ def _kconform(args: list[str], env: dict[str, str], timeout: float) -> subproces
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="lands with k8s-infra branch (issue 8: no Strimzi -> exit 2, one line)"
-)
 def test_run_on_a_cluster_without_strimzi_stops_with_one_line(servers: ServerPool, tmp_path: Path) -> None:
     """Target behaviour (issue 8): on --provider existing with no operator, kconform tests the Strimzi that
     is installed — there is none — so it stops before any test: exit 2, a line saying to install Strimzi or
@@ -77,13 +74,7 @@ def test_clean_all_leaves_namespaces_kconform_did_not_create(servers: ServerPool
     kube = servers.kube("1.2.0")
     run_id = f"clean{uuid.uuid4().hex[:6]}"
     ours, users = f"ours-{run_id}", f"users-{run_id}"
-    kube.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": ours, "labels": {resources.RUN_LABEL: run_id}},
-        }
-    )
+    kube.apply(ownership.namespace_manifest(ours, run_id))  # as kconform creates its namespaces
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": users}})
     result = _kconform(
         ["clean", "--all", "--context", running.context], _env(running.kubeconfig, tmp_path), timeout=120

@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 
-from kconform import resources
+from kconform import progress, resources
 from kconform import strimzi_contract as contract
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError
 from kconform.forwarding import Forwarder
 from kconform.platforms.base import Cell, Sidecar
-from kconform.platforms.kubernetes import client_pod, diagnostics, external, readiness
+from kconform.platforms.kubernetes import client_pod, diagnostics, external, ownership, readiness
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
@@ -38,6 +38,24 @@ NAMESPACE_GONE_TIMEOUT_S = 300.0  # every object of the namespace deleted; its N
 DELETION_POLL_S = 1.0
 
 
+_last_progress: dict[str, str] = {}
+
+
+def progress_line(what: str, resource: dict[str, Any] | None) -> None:
+    """Report a waited-for resource's latest condition when it changes (terminal and Allure)."""
+    conditions = ((resource or {}).get("status") or {}).get("conditions") or []
+    latest = conditions[-1] if conditions else None
+    state = (
+        f"{latest.get('type')}={latest.get('status')} {latest.get('reason') or ''} {latest.get('message') or ''}"
+        if latest
+        else ("not found yet" if resource is None else "no condition yet")
+    )
+    state = " ".join(state.split())[:200]
+    if _last_progress.get(what) != state:
+        _last_progress[what] = state
+        progress.report(f"waiting for {what}: {state}")
+
+
 class KubernetesPlatform:
     name = "kubernetes"
 
@@ -50,10 +68,8 @@ class KubernetesPlatform:
         self._client_pods: set[str] = set()
         self._forwards: dict[tuple[str, str], list[Forwarder]] = {}
         self._applied: list[tuple[str, str, str, str]] = []  # (apiVersion, kind, namespace, name)
-        self._terminating: set[str] = set()
-        self._external_host: str | None = (
-            None  # namespaces deleted by this run, maybe still holding NodePorts
-        )
+        self._terminating: set[str] = set()  # namespaces deleted by this run, maybe still holding NodePorts
+        self._external_host: str | None = None  # found once, on first use
 
     def cell(self, mode: str) -> Cell:
         return Cell(
@@ -73,13 +89,8 @@ class KubernetesPlatform:
 
     # --- namespaces
     def create_namespace(self, namespace: str) -> None:
-        self.kube.apply(
-            {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": namespace, "labels": self._labels()},
-            }
-        )
+        # Created with kconform's marker, or refused when someone else's namespace has that name.
+        ownership.ensure_namespace(self.kube, namespace, self.settings.run_id, "test namespace")
 
     def delete_namespace(self, namespace: str) -> None:
         for kind in DELETE_ORDER:
@@ -88,7 +99,9 @@ class KubernetesPlatform:
                     self.kube.delete(api_version, k, ns, name)
         self._applied = [a for a in self._applied if a[2] != namespace]
         self._client_pods.discard(namespace)
-        if self.kube.delete("v1", "Namespace", None, namespace):
+        # Never one kconform did not create; one it deleted may hold NodePorts until it is gone.
+        owned = ownership.is_owned(self.kube.get("v1", "Namespace", None, namespace))
+        if owned and self.kube.delete("v1", "Namespace", None, namespace):
             self._terminating.add(namespace)
 
     def await_namespaces_gone(self) -> None:
@@ -157,6 +170,7 @@ class KubernetesPlatform:
         def check() -> dict[str, Any] | None:
             nonlocal last
             last = self.get(kind, namespace, name)
+            progress_line(f"{kind} {namespace}/{name}", last)
             return readiness.check(last) if last is not None else None
 
         return wait_until(
