@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from kconform import resources
 from kconform.errors import ResourceFailed, WaitTimeout
-from kconform.platforms.kubernetes import diagnostics
+from kconform.platforms.kubernetes import diagnostics, fingerprint
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.versions import PROFILES
 from tests.apiserver.conftest import ServerPool, make_platform
@@ -127,7 +127,10 @@ def test_deleting_a_namespace_removes_what_the_run_applied_and_nothing_else(
     other = f"user-{platform.settings.run_id}"
     platform.kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other}})
     platform.delete_namespace(namespace)
-    assert platform.get("KafkaNodePool", namespace, "dual-role") is None
+    for kind, name in (("Kafka", "cluster"), ("KafkaNodePool", "dual-role")):
+        # Foreground deletion: marked for deletion; the garbage collector (not running here) finishes it.
+        left = platform.get(kind, namespace, name)
+        assert left is None or left["metadata"].get("deletionTimestamp"), (kind, name)
     gone = platform.kube.get("v1", "Namespace", None, namespace)
     assert gone is None or gone["metadata"].get("deletionTimestamp")
     untouched = platform.kube.get("v1", "Namespace", None, other)
@@ -185,6 +188,7 @@ def test_initial_creating_status_without_observed_generation_is_waited_out(
     assert reads[0]["status"]["conditions"][0]["reason"] == "Creating"
 
 
+@pytest.mark.xfail(strict=True, reason="lands with the k8s-infra/k8s-shapes branches (issue 8 point 7)")
 def test_a_transient_not_ready_followed_by_ready_is_waited_out(
     platform: KubernetesPlatform, namespace: str
 ) -> None:
@@ -303,6 +307,7 @@ def _pkcs12(password: bytes) -> tuple[bytes, x509.Certificate]:
     return store, cert
 
 
+@pytest.mark.xfail(strict=True, reason="lands with the k8s-shapes branch (read_secret -> dict[str, bytes])")
 def test_a_secret_with_binary_pkcs12_reads_as_bytes(platform: KubernetesPlatform, namespace: str) -> None:
     """`<cluster>-cluster-ca-cert` holds ca.crt, ca.p12 (binary PKCS#12) and ca.password (1.2.0
     operator-common/.../ca/InternalCa.java CA_STORE, CA_STORE_PASSWORD); user Secrets hold user.p12 the same way
@@ -371,3 +376,52 @@ def test_diagnostics_carry_conditions_and_events(
     assert "Kafka/cluster" in parts["events.txt"]
     folder = diagnostics.write(tmp_path, "diag-test", parts)
     assert (folder / "events.txt").read_text() == parts["events.txt"]
+
+
+# ------------------------------------------------------------------------------ fingerprint, owner references
+
+
+def test_the_fingerprint_configmap_round_trips_through_the_api_server(platform: KubernetesPlatform) -> None:
+    """connect.ensure_cluster stores it in kube-system (which the API server itself creates) and reads it back."""
+    wanted = fingerprint.Fingerprint("kind", "1.35.4", "kindest/node:v1.35.0@sha256:0", PROFILE.strimzi)
+    platform.kube.apply(wanted.to_configmap())
+    stored = platform.kube.get("v1", "ConfigMap", fingerprint.CONFIGMAP_NAMESPACE, fingerprint.CONFIGMAP_NAME)
+    assert fingerprint.Fingerprint.from_configmap(stored) == wanted
+    assert (
+        fingerprint.decide(True, fingerprint.Fingerprint.from_configmap(stored), wanted)
+        is fingerprint.Reuse.REUSE
+    )
+
+
+def test_a_deleted_kafka_user_lingers_while_its_secret_blocks_owner_deletion(
+    platform: KubernetesPlatform, namespace: str
+) -> None:
+    """The User Operator makes the user's Secret owned by the KafkaUser with blockOwnerDeletion (1.2.0
+    user-operator/.../KafkaUserModel.java createSecret/createOwnerReference: blockOwnerDeletion true,
+    controller false). The platform deletes in the foreground,
+    so the KafkaUser stays, Terminating, until the garbage collector has removed the Secret — a user of the same
+    name applied meanwhile would update the terminating one (issue 8 point 7)."""
+    platform.apply(
+        resources.kafka_user(
+            PROFILE, name="alice", namespace=namespace, cluster="cluster", run_id=platform.settings.run_id
+        )
+    )
+    user = platform.get("KafkaUser", namespace, "alice")
+    assert user is not None
+    owner = {
+        "apiVersion": PROFILE.api_version,
+        "kind": "KafkaUser",
+        "name": "alice",
+        "uid": user["metadata"]["uid"],
+        "controller": False,
+        "blockOwnerDeletion": True,
+    }
+    platform.kube.core.create_namespaced_secret(
+        namespace,
+        {"metadata": {"name": "alice", "ownerReferences": [owner]}, "data": {"user.crt": "Y2VydA=="}},
+    )
+    platform.delete("KafkaUser", namespace, "alice")
+    lingering = platform.get("KafkaUser", namespace, "alice")
+    assert lingering is not None
+    assert lingering["metadata"].get("deletionTimestamp")
+    assert "foregroundDeletion" in lingering["metadata"].get("finalizers", [])
