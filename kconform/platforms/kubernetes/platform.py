@@ -246,7 +246,13 @@ class KubernetesPlatform:
             if self.cluster.external_host:
                 host, how = self.cluster.external_host, f"given by provider {self.settings.provider}"
             else:
-                nodes = self.kube.list_objects("v1", "Node")
+                try:
+                    nodes = self.kube.list_objects("v1", "Node")
+                except PlatformError as err:  # e.g. no RBAC to list nodes on a shared cluster
+                    raise UsageError(
+                        f"cannot read the cluster's nodes to find where node ports are reached ({err}); "
+                        "pass --external-host (or KCONFORM_EXTERNAL_HOST)"
+                    ) from err
                 host, how = external.external_host_from_nodes(nodes)
             LOG.info("node ports are reached at %s (%s)", host, how)
             self._external_host = host
