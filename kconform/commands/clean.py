@@ -8,7 +8,7 @@ import shutil
 from typing import Any
 
 from kconform.errors import KconformError, UsageError
-from kconform.platforms.kubernetes import ownership, shell
+from kconform.platforms.kubernetes import install, ownership, shell
 
 KIND_PREFIX = "kconform"
 
@@ -43,6 +43,9 @@ def _namespaces(context: str | None, run_id: str | None) -> list[str]:
         name = ns["metadata"]["name"]
         kube.delete("v1", "Namespace", None, name)
         deleted.append(name)
+        install.delete_watched_bindings(
+            kube, name
+        )  # --install yaml made them when it was an operator namespace
     return deleted
 
 
