@@ -103,7 +103,13 @@ def ensure_cluster(provider: ClusterProvider, settings: KubeSettings) -> tuple[C
 
 def install_strimzi(kube: Kube, settings: KubeSettings, context: str | None, kubeconfig: str | None) -> None:
     """CRDs, then the chart or the release YAML, into an operator namespace kconform owns."""
-    ownership.ensure_namespace(kube, settings.operator_namespace, settings.run_id, "Strimzi operator")
+    ownership.ensure_namespace(
+        kube,
+        settings.operator_namespace,
+        settings.run_id,
+        "Strimzi operator",
+        cluster_is_kconforms=settings.provider != "existing",
+    )
     helm = str(tools.ensure_tool("helm")) if settings.install == "helm" else "helm"
     for step in install.steps(settings, context, helm):
         progress.report(step.describe)
