@@ -28,6 +28,7 @@ class RunConfig:
     install    how kconform installs Strimzi on kubernetes: helm | yaml; None: helm on a cluster kconform
                creates, and on provider existing the Strimzi already installed is tested (nothing installed)
     context    kubeconfig context for provider existing
+    external_host  where this machine reaches node ports on provider existing (None: a node's address)
     """
 
     platform: str = "local"
@@ -41,6 +42,7 @@ class RunConfig:
     crd_dir: Path | None = None
     install: str | None = None
     context: str | None = None
+    external_host: str | None = None
 
     def cells(self) -> list[tuple[versions.Profile, str]]:
         """Every (profile, mode) this run covers, in table order."""
@@ -76,6 +78,7 @@ def build(
     crd_dir: str | Path | None = None,
     install: str | None = None,
     context: str | None = None,
+    external_host: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
     """Merge explicit values over KCONFORM_* environment variables over defaults, and validate."""
@@ -118,4 +121,5 @@ def build(
         crd_dir=Path(crd) if crd else None,
         install=chosen_install,
         context=context or env.get("KCONFORM_CONTEXT"),
+        external_host=external_host or env.get("KCONFORM_EXTERNAL_HOST") or None,
     )

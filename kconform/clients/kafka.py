@@ -193,6 +193,26 @@ def diagnose_connectivity(
     return None
 
 
+def check_advertised(endpoint: Endpoint, client: Any, *, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Fail fast when the bootstrap's metadata advertises brokers this client cannot reach.
+
+    kafka-python would retry an unresolvable or unreachable advertised address until its request timeout
+    runs out; a bounded resolve and TCP connect per advertised address finds it in seconds and names every
+    such broker. Addresses that answer are left to the client (TLS problems are diagnosed after a failure).
+    """
+    unreachable = []
+    for node_id, address in _known_brokers(client):
+        try:
+            probe(address, None, timeout=timeout)
+        except errors.BrokerUnreachable as err:
+            unreachable.append(f"broker {node_id} advertises {address} ({err})")
+    if unreachable:
+        raise errors.BrokerUnreachable(
+            f"bootstrap {endpoint.bootstrap} answered, but this client cannot use the advertised "
+            f"addresses: {'; '.join(unreachable)}"
+        )
+
+
 # --------------------------------------------------------------------------------------------------------
 # Error translation
 # --------------------------------------------------------------------------------------------------------
@@ -422,7 +442,10 @@ def _produce(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
     # enable_idempotence=False makes a missing topic Write fail as TopicAuthorizationFailed instead of
     # the InitProducerId ClusterAuthorizationFailed an idempotent producer gets (STRIMZI_FACTS §6).
     idempotent = bool(args.get("idempotent", True))
-    with producer(endpoint, credentials, timeout_s=timeout_s, enable_idempotence=idempotent) as client:
+    overrides = {"enable_idempotence": idempotent}
+    with _open(*_producer_args(endpoint, credentials, timeout_s, overrides)) as session:
+        client = session.client
+        check_advertised(endpoint, client)
         futures = [
             client.send(topic, value=value.encode(), key=key.encode() if key is not None else None)
             for value in values
@@ -459,6 +482,7 @@ def _consume(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
     overrides = {"group_id": group, "auto_offset_reset": reset}
     with _open(*_consumer_args(endpoint, credentials, timeout_s, overrides)) as session:
         client = session.client
+        check_advertised(endpoint, client)
         if group:
             client.subscribe([topic])
         else:

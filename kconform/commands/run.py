@@ -40,6 +40,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--kubernetes", default=None, help="Kubernetes version for a created cluster")
     parser.add_argument("--context", default=None, help="kubeconfig context (provider existing)")
+    parser.add_argument(
+        "--external-host",
+        default=None,
+        help="where this machine reaches node ports (provider existing; default: a node's address)",
+    )
     parser.add_argument("--install", choices=("helm", "yaml"), default=None, help="how Strimzi is installed")
     parser.add_argument("--reports", default=None, help="report folder (default: reports)")
     parser.add_argument("--keep", action="store_true", default=None, help="keep what the run created")
@@ -101,6 +106,7 @@ def pytest_argv(config: run_config.RunConfig, workers: str | None, extra: list[s
         ("--provider", config.provider),
         ("--kubernetes", config.kubernetes),
         ("--context", config.context),
+        ("--external-host", config.external_host),
         ("--install", config.install),
     ):
         if value and (config.platform == "kubernetes" or flag == "--install"):
@@ -161,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         keep=args.keep,
         install=args.install,
         context=args.context,
+        external_host=getattr(args, "external_host", None),
     )
     profile_asked = bool(args.profile or os.environ.get("KCONFORM_PROFILE"))
     config = _preflight(config, args.workers, profile_asked)

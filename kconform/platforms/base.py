@@ -66,8 +66,9 @@ class Platform(Protocol):
 
     def delete(self, kind: str, namespace: str, name: str) -> None: ...
 
-    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
-        """The Secret's data, decoded to text (PEM keys, passwords)."""
+    def read_secret(self, namespace: str, name: str) -> dict[str, bytes]:
+        """The Secret's data as the raw bytes Strimzi stores (PKCS#12 keys are binary); decode the text keys
+        you use with `kconform.secrets.text`."""
         ...
 
     # --- clients

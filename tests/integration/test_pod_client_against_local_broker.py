@@ -74,7 +74,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
             )
         )
         platform.wait_ready("KafkaUser", "ns", "app", 60)
-        endpoint = Endpoint(kafka["status"]["listeners"][0]["bootstrapServers"], tls=True)
+        # status names the bootstrap Service; on this machine it is the broker's local port.
+        bootstrap = platform.resolve_service("ns", kafka["status"]["listeners"][0]["bootstrapServers"])
+        endpoint = Endpoint(bootstrap, tls=True)
         credentials = Credentials.from_secrets(
             platform.read_secret("ns", "podc-cluster-ca-cert"), platform.read_secret("ns", "app")
         )

@@ -205,3 +205,40 @@ def test_progress_goes_to_listeners_and_survives_a_broken_one(capsys: pytest.Cap
     finally:
         stop()
     assert "still reported" in capsys.readouterr().err
+
+
+def test_the_platform_deletes_only_namespaces_it_created() -> None:
+    """Point 10: a namespace the platform did not create (the user's `strimzi`) is never deleted at the end."""
+    from kconform.platforms.kubernetes.platform import KubernetesPlatform
+    from kconform.platforms.kubernetes.providers.base import ClusterInfo
+    from kconform.platforms.kubernetes.settings import KubeSettings
+    from kconform.schemas import SchemaSet
+
+    class Api:
+        def __init__(self) -> None:
+            self.namespaces: dict[str, dict[str, Any]] = {"strimzi": {"metadata": {"name": "strimzi"}}}
+            self.deleted: list[str] = []
+
+        def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+            return self.namespaces.get(name) if kind == "Namespace" else None
+
+        def apply(self, resource: dict[str, Any]) -> dict[str, Any]:
+            self.namespaces[resource["metadata"]["name"]] = resource
+            return resource
+
+        def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
+            self.deleted.append(name)
+            return False
+
+    api = Api()
+    settings = KubeSettings(profile=PROFILES["1.2.0"], run_id="r1")
+    plat = KubernetesPlatform(
+        settings, api, ClusterInfo(None, None, "127.0.0.1", created=False), SchemaSet([], "none")
+    )  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="did not create"):
+        plat.create_namespace("strimzi")
+    plat.create_namespace("kc-r1-w0-1")
+    plat.delete_namespace("strimzi")
+    plat.delete_namespace("kc-r1-w0-1")
+    assert api.deleted == ["kc-r1-w0-1"]
+    assert "labels" not in api.namespaces["strimzi"]["metadata"]  # never labelled either

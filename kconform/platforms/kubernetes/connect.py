@@ -120,9 +120,7 @@ def install_strimzi(kube: Kube, settings: KubeSettings, context: str | None, kub
         assert step.url is not None
         documents = install.parse_documents(strimzi_files.read(settings.profile.strimzi, step.url))
         if step.url == install.operator_yaml_url(settings.profile.strimzi):
-            documents = install.watch_env(
-                install.rewrite_namespace(documents, settings.operator_namespace), settings
-            )
+            documents = install.release_documents(documents, settings)
         for document in documents:
             kube.apply(document)
 

@@ -136,8 +136,8 @@ class Kube:
         return True
 
     # --- core helpers
-    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
-        """The Secret's data decoded to text. Never logged by this module."""
+    def read_secret(self, namespace: str, name: str) -> dict[str, bytes]:
+        """The Secret's data as the raw bytes Strimzi stored (some are PKCS#12). Never logged here."""
         with self._api(f"read Secret {namespace}/{name}"):
             secret = self.core.read_namespaced_secret(name, namespace)
         return decode_secret_data(secret.data or {})
@@ -217,5 +217,7 @@ class Kube:
         return [c for c in out if (c.get("spec") or {}).get("group") == group]
 
 
-def decode_secret_data(data: Mapping[str, str | bytes]) -> dict[str, str]:
-    return {key: base64.b64decode(value).decode("utf-8") for key, value in data.items()}
+def decode_secret_data(data: Mapping[str, str | bytes]) -> dict[str, bytes]:
+    """A Secret's `data` as the API returns it (base64 text) to the stored bytes; no value is assumed text,
+    since `ca.p12` and `user.p12` are PKCS#12 (strimzi_contract.BINARY_KEYS)."""
+    return {key: base64.b64decode(value, validate=True) for key, value in data.items()}

@@ -62,6 +62,7 @@ class KubeSettings:
     k3s_image: str | None = None  # env KCONFORM_K3S_IMAGE; default from the profile's Kubernetes
     node_ports: tuple[int, ...] = field(default=FIXED_NODE_PORTS)
     budget: SetupBudget = field(default_factory=SetupBudget)
+    external_host: str | None = None  # where this machine reaches node ports (provider existing)
 
     @classmethod
     def from_run_config(cls, config: RunConfig, profile: Profile, mode: str) -> KubeSettings:
@@ -79,6 +80,7 @@ class KubeSettings:
             kubernetes_version=config.kubernetes,
             k3s_image=os.environ.get("KCONFORM_K3S_IMAGE") or None,
             budget=SetupBudget.from_env(),
+            external_host=config.external_host,
         )
 
     def __post_init__(self) -> None:
