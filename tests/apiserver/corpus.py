@@ -107,6 +107,13 @@ def mutations(document: dict[str, Any], schema: Mapping[str, Any]) -> Iterator[C
         node_type = node.get("type")
         if node_type in _WRONG_TYPE and not node.get("x-kubernetes-int-or-string"):
             yield Case(f"{where}: wrong type", _set(document, path, _WRONG_TYPE[node_type]))
+        if node_type == "integer" and isinstance(value, int) and not isinstance(value, bool):
+            yield Case(f"{where}: non-integral number", _set(document, path, value + 0.5))
+            yield Case(f"{where}: beyond int32", _set(document, path, 2**31))
+        if node_type == "string" and isinstance(value, str):
+            yield Case(f"{where}: empty string", _set(document, path, ""))
+        if path[-1] != "spec":
+            yield Case(f"{where}: null", _set(document, path, None))
         if node.get("enum"):
             yield Case(f"{where}: not in enum", _set(document, path, "kconform-not-in-enum"))
             for option in node["enum"]:

@@ -127,7 +127,10 @@ def test_deleting_a_namespace_removes_what_the_run_applied_and_nothing_else(
     other = f"user-{platform.settings.run_id}"
     platform.kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other}})
     platform.delete_namespace(namespace)
-    assert platform.get("KafkaNodePool", namespace, "dual-role") is None
+    for kind, name in (("Kafka", "cluster"), ("KafkaNodePool", "dual-role")):
+        # Foreground deletion: marked for deletion; the garbage collector (not running here) finishes it.
+        left = platform.get(kind, namespace, name)
+        assert left is None or left["metadata"].get("deletionTimestamp"), (kind, name)
     gone = platform.kube.get("v1", "Namespace", None, namespace)
     assert gone is None or gone["metadata"].get("deletionTimestamp")
     untouched = platform.kube.get("v1", "Namespace", None, other)
@@ -185,6 +188,7 @@ def test_initial_creating_status_without_observed_generation_is_waited_out(
     assert reads[0]["status"]["conditions"][0]["reason"] == "Creating"
 
 
+@pytest.mark.xfail(strict=True, reason="lands with the k8s-infra/k8s-shapes branches (issue 8 point 7)")
 def test_a_transient_not_ready_followed_by_ready_is_waited_out(
     platform: KubernetesPlatform, namespace: str
 ) -> None:
@@ -303,6 +307,7 @@ def _pkcs12(password: bytes) -> tuple[bytes, x509.Certificate]:
     return store, cert
 
 
+@pytest.mark.xfail(strict=True, reason="lands with the k8s-shapes branch (read_secret -> dict[str, bytes])")
 def test_a_secret_with_binary_pkcs12_reads_as_bytes(platform: KubernetesPlatform, namespace: str) -> None:
     """`<cluster>-cluster-ca-cert` holds ca.crt, ca.p12 (binary PKCS#12) and ca.password (1.2.0
     operator-common/.../ca/InternalCa.java CA_STORE, CA_STORE_PASSWORD); user Secrets hold user.p12 the same way

@@ -29,11 +29,18 @@ def api_message(err: Exception) -> str:
     return str(getattr(err, "reason", None) or err)
 
 
+# Server-side apply of a custom resource whose fields do not fit the CRD's schema (an unknown field, a string
+# where a number belongs) fails while the API server builds the typed patch, and it answers 500 with this
+# message (checked against kube-apiserver v1.35.4, tests/apiserver/test_manifests.py): the manifest is wrong.
+_TYPED_PATCH_FAILURE = "failed to create typed patch object"
+
+
 def wrap(err: Exception, action: str) -> PlatformError | ManifestError:
     status = getattr(err, "status", None)
-    message = f"{action}: {api_message(err)}"
+    detail = api_message(err)
+    message = f"{action}: {detail}"
     # 422 Invalid / 400 BadRequest with strict field validation: the manifest is wrong, not the cluster.
-    if status in (400, 422):
+    if status in (400, 422) or (status == 500 and _TYPED_PATCH_FAILURE in detail):
         return ManifestError(message)
     return PlatformError(message)
 
