@@ -188,7 +188,6 @@ def test_initial_creating_status_without_observed_generation_is_waited_out(
     assert reads[0]["status"]["conditions"][0]["reason"] == "Creating"
 
 
-@pytest.mark.xfail(strict=True, reason="lands with the k8s-infra/k8s-shapes branches (issue 8 point 7)")
 def test_a_transient_not_ready_followed_by_ready_is_waited_out(
     platform: KubernetesPlatform, namespace: str
 ) -> None:
@@ -307,7 +306,6 @@ def _pkcs12(password: bytes) -> tuple[bytes, x509.Certificate]:
     return store, cert
 
 
-@pytest.mark.xfail(strict=True, reason="lands with the k8s-shapes branch (read_secret -> dict[str, bytes])")
 def test_a_secret_with_binary_pkcs12_reads_as_bytes(platform: KubernetesPlatform, namespace: str) -> None:
     """`<cluster>-cluster-ca-cert` holds ca.crt, ca.p12 (binary PKCS#12) and ca.password (1.2.0
     operator-common/.../ca/InternalCa.java CA_STORE, CA_STORE_PASSWORD); user Secrets hold user.p12 the same way
