@@ -242,3 +242,55 @@ def test_the_platform_deletes_only_namespaces_it_created() -> None:
     plat.delete_namespace("kc-r1-w0-1")
     assert api.deleted == ["kc-r1-w0-1"]
     assert "labels" not in api.namespaces["strimzi"]["metadata"]  # never labelled either
+
+
+def test_a_kafka_wait_shows_its_condition_and_its_pods_image_pulls() -> None:
+    """Point 13: each change of what the wait sees is one line: the Kafka's latest condition and its pods'
+    states (pod status shapes of the Kubernetes API; Strimzi labels its pods strimzi.io/cluster=<name>)."""
+    from kconform.platforms.kubernetes.watching import Watch
+
+    pulling = {
+        "metadata": {"name": "c1-dual-role-0"},
+        "status": {
+            "phase": "Pending",
+            "containerStatuses": [
+                {
+                    "image": "quay.io/strimzi/kafka:1.2.0-kafka-4.3.1",
+                    "state": {"waiting": {"reason": "ErrImagePull"}},
+                }
+            ],
+        },
+    }
+    running = {
+        "metadata": {"name": "c1-dual-role-0"},
+        "status": {"phase": "Running", "containerStatuses": []},
+    }
+    seen_selectors: list[str | None] = []
+
+    class Api:
+        pods_now = [pulling]
+
+        def pods(self, namespace: str, label_selector: str | None = None) -> list[dict[str, Any]]:
+            seen_selectors.append(label_selector)
+            return self.pods_now
+
+    api = Api()
+    lines: list[str] = []
+    stop = progress.listen(lines.append)
+    try:
+        watch = Watch(api, "Kafka", "ns1", "c1")  # type: ignore[arg-type]
+        not_ready = {"status": {"conditions": [{"type": "NotReady", "status": "True", "reason": "Creating"}]}}
+        watch.saw(not_ready)
+        watch.saw(not_ready)  # nothing changed: no line
+        api.pods_now = [running]
+        watch.saw({"status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+    finally:
+        stop()
+    text = [line.split("] ", 1)[1] for line in lines]
+    assert text == [
+        "waiting for Kafka ns1/c1: NotReady=True Creating",
+        "pods of Kafka ns1/c1: c1-dual-role-0: ErrImagePull quay.io/strimzi/kafka:1.2.0-kafka-4.3.1",
+        "waiting for Kafka ns1/c1: Ready=True",
+        "pods of Kafka ns1/c1: c1-dual-role-0: Running",
+    ]
+    assert set(seen_selectors) == {"strimzi.io/cluster=c1"}

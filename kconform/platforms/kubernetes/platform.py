@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 
-from kconform import progress, resources
+from kconform import resources
 from kconform import strimzi_contract as contract
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError
 from kconform.forwarding import Forwarder
 from kconform.platforms.base import Cell, Sidecar
-from kconform.platforms.kubernetes import client_pod, diagnostics, external, ownership, readiness
+from kconform.platforms.kubernetes import client_pod, diagnostics, external, ownership, readiness, watching
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
@@ -36,24 +36,6 @@ BRIDGE_READY_TIMEOUT_S = 180.0  # a JVM start on a loaded node, then the Kafka c
 TERMINATING_TIMEOUT_S = 120.0  # the garbage collector removes the dependents, then the owner
 NAMESPACE_GONE_TIMEOUT_S = 300.0  # every object of the namespace deleted; its NodePorts are free only after
 DELETION_POLL_S = 1.0
-
-
-_last_progress: dict[str, str] = {}
-
-
-def progress_line(what: str, resource: dict[str, Any] | None) -> None:
-    """Report a waited-for resource's latest condition when it changes (terminal and Allure)."""
-    conditions = ((resource or {}).get("status") or {}).get("conditions") or []
-    latest = conditions[-1] if conditions else None
-    state = (
-        f"{latest.get('type')}={latest.get('status')} {latest.get('reason') or ''} {latest.get('message') or ''}"
-        if latest
-        else ("not found yet" if resource is None else "no condition yet")
-    )
-    state = " ".join(state.split())[:200]
-    if _last_progress.get(what) != state:
-        _last_progress[what] = state
-        progress.report(f"waiting for {what}: {state}")
 
 
 class KubernetesPlatform:
@@ -171,11 +153,12 @@ class KubernetesPlatform:
 
     def wait_ready(self, kind: str, namespace: str, name: str, timeout: float) -> dict[str, Any]:
         last: dict[str, Any] | None = None
+        watch = watching.Watch(self.kube, kind, namespace, name)  # progress lines as the wait goes
 
         def check() -> dict[str, Any] | None:
             nonlocal last
             last = self.get(kind, namespace, name)
-            progress_line(f"{kind} {namespace}/{name}", last)
+            watch.saw(last)
             return readiness.check(last) if last is not None else None
 
         return wait_until(
