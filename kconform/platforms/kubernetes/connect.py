@@ -96,8 +96,14 @@ def ensure_cluster(provider: ClusterProvider, settings: KubeSettings) -> tuple[C
         kube.api_client.close()
         provider.delete()
     info = _create(provider)
-    if settings.provider == "k3s":
+    if settings.provider == "k3s" and not settings.keep_cluster:
         _ephemeral.append(provider)
+    elif settings.provider == "k3s":
+        from kconform.platforms.kubernetes.providers.k3s import container_name
+
+        progress.report(
+            f"--keep: the k3s container stays; remove it with `docker rm -f {container_name(settings)}`"
+        )
     kube = Kube(context=info.context, kubeconfig=info.kubeconfig)
     kube.apply(wanted.to_configmap())
     return info, kube
