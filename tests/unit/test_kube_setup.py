@@ -294,3 +294,24 @@ def test_a_kafka_wait_shows_its_condition_and_its_pods_image_pulls() -> None:
         "pods of Kafka ns1/c1: c1-dual-role-0: Running",
     ]
     assert set(seen_selectors) == {"strimzi.io/cluster=c1"}
+
+
+def test_a_failed_download_of_the_install_files_is_a_missing_prerequisite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Point 4: found by the preflight, one line naming the fix; nothing half-written is cached."""
+    import socket
+
+    from kconform.errors import MissingPrerequisite
+    from kconform.platforms.kubernetes import strimzi_files
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("KCONFORM_CACHE", str(tmp_path))
+    monkeypatch.delenv(strimzi_files.ENV_FOLDER, raising=False)
+    url = f"http://127.0.0.1:{port}/strimzi-crds-1.2.0.yaml"
+    with pytest.raises(MissingPrerequisite, match=r"cannot download .* KCONFORM_STRIMZI_FILES") as caught:
+        strimzi_files.fetch("1.2.0", url)
+    assert "\n" not in str(caught.value)
+    assert not strimzi_files.cache_path("1.2.0", url).exists()
