@@ -178,3 +178,50 @@ def test_k3s_cluster_that_cannot_be_created_is_inconclusive_once(docker_engine: 
     finally:
         for left in _containers(name):
             subprocess.run(["docker", "rm", "-f", left], capture_output=True, timeout=60)
+
+
+def test_missing_install_files_stop_the_run_before_any_cluster(docker_engine: None, tmp_path: Path) -> None:
+    """A download that fails (here: a folder of release files without them) is found by the preflight: one
+    line, exit 2, and kind is never asked to create anything."""
+    real_kind = tools.ensure_tool("kind")
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    calls = tmp_path / "kind-calls.log"
+    (shim / "kind").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexec "{real_kind}" "$@"\n')
+    (shim / "kind").chmod(0o755)
+    empty = tmp_path / "no-files"
+    empty.mkdir()
+    env = dict(
+        os.environ,
+        PATH=f"{shim}{os.pathsep}{os.environ['PATH']}",
+        PYTHONPATH=str(paths.PROJECT_ROOT),
+        KCONFORM_STRIMZI_FILES=str(empty),
+        KCONFORM_CLUSTER_NAME=f"kc-it-{uuid.uuid4().hex[:8]}",
+    )
+    env.pop("KCONFORM_RUN_ID", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kconform",
+            "run",
+            "--platform",
+            "kubernetes",
+            "--install",
+            "yaml",
+            "--profile",
+            PROFILE,
+            "--reports",
+            str(tmp_path / "reports"),
+        ],
+        cwd=paths.PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1, lines
+    assert "strimzi-crds-1.2.0.yaml" in lines[0]
+    assert not calls.exists()  # no `kind create cluster`, not even `kind get clusters`

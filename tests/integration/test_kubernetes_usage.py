@@ -106,3 +106,41 @@ def test_two_workers_on_kubernetes_are_refused(tmp_path: Path) -> None:
     )
     assert plain.returncode == 4  # pytest's usage error; `kconform run` maps it to 2
     assert "drop -n 2" in _one_line(plain)
+
+
+def test_plain_pytest_checks_the_context_at_session_start(tmp_path: Path) -> None:
+    """The same preflight for plain pytest: one line before any test, pytest's usage error (exit 4)."""
+    context = f"absent-{uuid.uuid4().hex[:6]}"
+    env = dict(
+        os.environ,
+        KUBECONFIG=str(_kubeconfig(tmp_path, "https://127.0.0.1:1")),
+        PYTHONPATH=str(paths.PROJECT_ROOT),
+    )
+    env.pop("KCONFORM_RUN_ID", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "scenarios",
+            "-p",
+            "no:cacheprovider",
+            "--platform",
+            "kubernetes",
+            "--provider",
+            "existing",
+            "--context",
+            context,
+            "--reports",
+            str(tmp_path / "reports"),
+            "-q",
+        ],
+        cwd=paths.PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 4
+    assert context in _one_line(done)

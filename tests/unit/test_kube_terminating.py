@@ -101,6 +101,8 @@ def test_a_nodeport_cluster_waits_until_the_deleted_namespaces_are_gone() -> Non
     kube = FakeKube(terminating_reads=0)
     kube.owned.add("old-ns")
     kube_plat = platform(kube)
+    kube_plat.create_namespace("old-ns")  # the platform deletes only namespaces it created
+    kube.reads.clear()
     kube_plat.delete_namespace("old-ns")
     kube.reads.clear()
     kube.terminating_reads = 2  # the namespace still terminates for two reads
@@ -116,6 +118,8 @@ def test_an_internal_only_cluster_does_not_wait_for_namespaces() -> None:
     kube = FakeKube(terminating_reads=0)
     kube.owned.add("old-ns")
     kube_plat = platform(kube)
+    kube_plat.create_namespace("old-ns")  # the platform deletes only namespaces it created
+    kube.reads.clear()
     kube_plat.delete_namespace("old-ns")
     kube.reads.clear()
     kube_plat.apply(_kafka_with("internal"))

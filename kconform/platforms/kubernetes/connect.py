@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 IMAGE_PULL_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
 
 _ephemeral: list[ClusterProvider] = []  # clusters that cannot be reused (k3s): removed at the end
+# Operators this run installed on an existing cluster, into a namespace it created: removed at the end.
+_installed_here: list[tuple[Kube, KubeSettings, str | None, str | None]] = []
 
 
 def check_prerequisites(provider: ClusterProvider, settings: KubeSettings) -> None:
@@ -94,16 +96,34 @@ def ensure_cluster(provider: ClusterProvider, settings: KubeSettings) -> tuple[C
         kube.api_client.close()
         provider.delete()
     info = _create(provider)
-    if settings.provider == "k3s":
+    if settings.provider == "k3s" and not settings.keep_cluster:
         _ephemeral.append(provider)
+    elif settings.provider == "k3s":
+        from kconform.platforms.kubernetes.providers.k3s import container_name
+
+        progress.report(
+            f"--keep: the k3s container stays; remove it with `docker rm -f {container_name(settings)}`"
+        )
     kube = Kube(context=info.context, kubeconfig=info.kubeconfig)
     kube.apply(wanted.to_configmap())
     return info, kube
 
 
 def install_strimzi(kube: Kube, settings: KubeSettings, context: str | None, kubeconfig: str | None) -> None:
-    """CRDs, then the chart or the release YAML, into an operator namespace kconform owns."""
-    ownership.ensure_namespace(kube, settings.operator_namespace, settings.run_id, "Strimzi operator")
+    """CRDs, then the chart or the release YAML, into an operator namespace kconform owns.
+
+    On an existing cluster what this run installed is removed at the end of the run (`uninstall_installed`),
+    except the CRDs: deleting a CRD deletes every resource of its kind in the cluster.
+    """
+    created = ownership.ensure_namespace(
+        kube,
+        settings.operator_namespace,
+        settings.run_id,
+        "Strimzi operator",
+        cluster_is_kconforms=settings.provider != "existing",
+    )
+    if created and settings.provider == "existing":
+        _installed_here.append((kube, settings, context, kubeconfig))
     helm = str(tools.ensure_tool("helm")) if settings.install == "helm" else "helm"
     for step in install.steps(settings, context, helm):
         progress.report(step.describe)
@@ -211,6 +231,41 @@ def release_ephemeral() -> None:
         with contextlib.suppress(Exception):
             progress.report(f"removing {provider.name} cluster")
             provider.delete()
+
+
+def uninstall_installed() -> None:
+    """Remove the operator this run installed on an existing cluster: the Helm release (its cluster-wide
+    RBAC with it) or the release YAML's cluster-scoped RBAC, then the operator namespace kconform created."""
+    while _installed_here:
+        kube, settings, context, kubeconfig = _installed_here.pop()
+        progress.report(f"removing the Strimzi operator this run installed in {settings.operator_namespace}")
+        with contextlib.suppress(Exception):
+            if settings.install == "helm":
+                argv = [
+                    "helm",
+                    "uninstall",
+                    install.RELEASE,
+                    "--namespace",
+                    settings.operator_namespace,
+                    "--wait",
+                ]
+                argv += ["--kube-context", context] if context else []
+                argv += ["--kubeconfig", kubeconfig] if kubeconfig else []
+                shell.run(argv, timeout=settings.budget.install)
+            else:
+                documents = install.parse_documents(
+                    strimzi_files.read(
+                        settings.profile.strimzi, install.operator_yaml_url(settings.profile.strimzi)
+                    )
+                )
+                for document in install.release_documents(documents, settings):
+                    if document.get("kind") in ("ClusterRole", "ClusterRoleBinding"):
+                        kube.delete(
+                            document["apiVersion"], document["kind"], None, document["metadata"]["name"]
+                        )
+        with contextlib.suppress(Exception):
+            if ownership.is_owned(kube.get("v1", "Namespace", None, settings.operator_namespace)):
+                kube.delete("v1", "Namespace", None, settings.operator_namespace)
 
 
 atexit.register(release_ephemeral)

@@ -47,16 +47,23 @@ def selector(run_id: str | None = None) -> str:
     return f"{SELECTOR},{resources.RUN_LABEL}={run_id}" if run_id else SELECTOR
 
 
-def ensure_namespace(kube: _Api, name: str, run_id: str, purpose: str) -> bool:
+def ensure_namespace(
+    kube: _Api, name: str, run_id: str, purpose: str, *, cluster_is_kconforms: bool = False
+) -> bool:
     """Create `name` with the marker; True when created now, False when an earlier run created it.
 
-    A namespace kconform did not create is refused with one line, never labelled or taken over.
+    A namespace kconform did not create is refused with one line, never labelled or taken over, except on
+    a cluster kconform created itself (kind, minikube, k3s), where every namespace is kconform's (an
+    older kconform marked them with the run label only).
     """
     existing = kube.get("v1", "Namespace", None, name)
     if existing is None:
         kube.apply(namespace_manifest(name, run_id))
         return True
     if is_owned(existing):
+        return False
+    if cluster_is_kconforms:
+        kube.apply(namespace_manifest(name, run_id))
         return False
     raise UsageError(
         f"namespace {name!r} already exists and kconform did not create it; kconform never uses a "

@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 
-from kconform import progress, resources
+from kconform import resources
 from kconform import strimzi_contract as contract
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError
 from kconform.forwarding import Forwarder
 from kconform.platforms.base import Cell, Sidecar
-from kconform.platforms.kubernetes import client_pod, diagnostics, external, ownership, readiness
+from kconform.platforms.kubernetes import client_pod, diagnostics, external, ownership, readiness, watching
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
@@ -38,24 +38,6 @@ NAMESPACE_GONE_TIMEOUT_S = 300.0  # every object of the namespace deleted; its N
 DELETION_POLL_S = 1.0
 
 
-_last_progress: dict[str, str] = {}
-
-
-def progress_line(what: str, resource: dict[str, Any] | None) -> None:
-    """Report a waited-for resource's latest condition when it changes (terminal and Allure)."""
-    conditions = ((resource or {}).get("status") or {}).get("conditions") or []
-    latest = conditions[-1] if conditions else None
-    state = (
-        f"{latest.get('type')}={latest.get('status')} {latest.get('reason') or ''} {latest.get('message') or ''}"
-        if latest
-        else ("not found yet" if resource is None else "no condition yet")
-    )
-    state = " ".join(state.split())[:200]
-    if _last_progress.get(what) != state:
-        _last_progress[what] = state
-        progress.report(f"waiting for {what}: {state}")
-
-
 class KubernetesPlatform:
     name = "kubernetes"
 
@@ -69,6 +51,7 @@ class KubernetesPlatform:
         self._forwards: dict[tuple[str, str], list[Forwarder]] = {}
         self._applied: list[tuple[str, str, str, str]] = []  # (apiVersion, kind, namespace, name)
         self._terminating: set[str] = set()  # namespaces deleted by this run, maybe still holding NodePorts
+        self._owned_namespaces: set[str] = set()  # created by (or marked for) kconform: the only ones deleted
         self._external_host: str | None = None  # found once, on first use
 
     def cell(self, mode: str) -> Cell:
@@ -91,6 +74,7 @@ class KubernetesPlatform:
     def create_namespace(self, namespace: str) -> None:
         # Created with kconform's marker, or refused when someone else's namespace has that name.
         ownership.ensure_namespace(self.kube, namespace, self.settings.run_id, "test namespace")
+        self._owned_namespaces.add(namespace)
 
     def delete_namespace(self, namespace: str) -> None:
         for kind in DELETE_ORDER:
@@ -99,9 +83,11 @@ class KubernetesPlatform:
                     self.kube.delete(api_version, k, ns, name)
         self._applied = [a for a in self._applied if a[2] != namespace]
         self._client_pods.discard(namespace)
-        # Never one kconform did not create; one it deleted may hold NodePorts until it is gone.
-        owned = ownership.is_owned(self.kube.get("v1", "Namespace", None, namespace))
-        if owned and self.kube.delete("v1", "Namespace", None, namespace):
+        if namespace not in self._owned_namespaces:
+            return  # never delete a namespace this platform did not create (or find marked as kconform's)
+        self._owned_namespaces.discard(namespace)
+        # One it deleted may hold NodePorts until it is gone (await_namespaces_gone).
+        if self.kube.delete("v1", "Namespace", None, namespace):
             self._terminating.add(namespace)
 
     def await_namespaces_gone(self) -> None:
@@ -166,11 +152,12 @@ class KubernetesPlatform:
 
     def wait_ready(self, kind: str, namespace: str, name: str, timeout: float) -> dict[str, Any]:
         last: dict[str, Any] | None = None
+        watch = watching.Watch(self.kube, kind, namespace, name)  # progress lines as the wait goes
 
         def check() -> dict[str, Any] | None:
             nonlocal last
             last = self.get(kind, namespace, name)
-            progress_line(f"{kind} {namespace}/{name}", last)
+            watch.saw(last)
             return readiness.check(last) if last is not None else None
 
         return wait_until(

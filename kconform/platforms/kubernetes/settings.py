@@ -57,6 +57,8 @@ class KubeSettings:
     kubernetes_version: str | None = None  # None: the profile's newest pinned node image
     operator_namespace: str = "strimzi"
     watch_namespaces: tuple[str, ...] = ()  # empty: the operator watches every namespace
+    # --keep: a k3s container outlives the run (kind and minikube clusters always stay, for reuse).
+    keep_cluster: bool = False
     client_image: str = DEFAULT_CLIENT_IMAGE
     client_pip_install: bool = True  # False for an air-gapped image that already has kafka-python
     k3s_image: str | None = None  # env KCONFORM_K3S_IMAGE; default from the profile's Kubernetes
@@ -81,6 +83,7 @@ class KubeSettings:
             k3s_image=os.environ.get("KCONFORM_K3S_IMAGE") or None,
             budget=SetupBudget.from_env(),
             external_host=config.external_host,
+            keep_cluster=config.keep,
         )
 
     def __post_init__(self) -> None:
