@@ -26,9 +26,11 @@ class RunConfig:
     keep       keep clusters, namespaces and processes after the run (for debugging)
     run_id     unique per run; marks every process and resource of the run
     crd_dir    folder of <strimzi-version>/ CRDs used for validation (None: the default lookup)
-    install    how Strimzi is installed on kubernetes: helm | yaml
+    install    how kconform installs Strimzi on kubernetes: helm | yaml; None: helm on a cluster kconform
+               creates, and on provider existing the Strimzi already installed is tested (nothing installed)
     context    kubeconfig context for provider existing
     workflows  run only these workflows (None: every workflow)
+    external_host  where this machine reaches node ports on provider existing (None: a node's address)
     """
 
     platform: str = "local"
@@ -40,9 +42,10 @@ class RunConfig:
     keep: bool = False
     run_id: str = field(default_factory=lambda: new_run_id())
     crd_dir: Path | None = None
-    install: str = "helm"
+    install: str | None = None
     context: str | None = None
     workflows: tuple[str, ...] | None = None
+    external_host: str | None = None
 
     def cells(self) -> list[tuple[versions.Profile, str]]:
         """Every (profile, mode) this run covers, in table order."""
@@ -79,6 +82,7 @@ def build(
     install: str | None = None,
     context: str | None = None,
     workflows: Sequence[str] | None = None,
+    external_host: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
     """Merge explicit values over KCONFORM_* environment variables over defaults, and validate."""
@@ -104,8 +108,8 @@ def build(
         for prof in profiles_checked:
             if not any(mode in prof.modes for mode in chosen_modes):
                 versions.check_mode(prof, chosen_modes[0])
-    chosen_install = install or env.get("KCONFORM_INSTALL") or "helm"
-    if chosen_install not in ("helm", "yaml"):
+    chosen_install = install or env.get("KCONFORM_INSTALL") or None
+    if chosen_install is not None and chosen_install not in ("helm", "yaml"):
         raise UsageError(f"unknown install method {chosen_install!r}; choose helm or yaml")
     reports_dir = Path(reports or env.get("KCONFORM_REPORTS") or "reports")
     chosen_workflows = tuple(workflows or ()) or _split(env.get("KCONFORM_WORKFLOW"))
@@ -123,4 +127,5 @@ def build(
         install=chosen_install,
         context=context or env.get("KCONFORM_CONTEXT"),
         workflows=workflow_table.check(chosen_workflows) if chosen_workflows else None,
+        external_host=external_host or env.get("KCONFORM_EXTERNAL_HOST") or None,
     )

@@ -49,6 +49,7 @@ _PATTERN_HINTS = {
 }
 # OpenAPI keys with no JSON Schema meaning here (formats like int32 are not JSON Schema formats).
 _DROPPED_KEYS = frozenset({"description", "format", "default", "example", "externalDocs", "title"})
+_INT32_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class _CrdVersion:
     name: str
     served: bool
     schema: Mapping[str, Any]  # the raw openAPIV3Schema
+    spec_replicas_path: str | None = None  # subresources.scale.specReplicasPath, e.g. ".spec.replicas"
 
 
 @dataclass(frozen=True)
@@ -188,9 +190,21 @@ class SchemaSet:
             properties["apiVersion"] = {"type": "string"}
             properties["kind"] = {"type": "string"}
             schema["type"] = "object"
+            _bound_scale_replicas(schema, crd.versions[version].spec_replicas_path)
             validator = Draft7Validator(schema)
             self._validators[key] = validator
         return validator
+
+
+def _bound_scale_replicas(schema: dict[str, Any], path: str | None) -> None:
+    """With a scale subresource the API server also insists the replicas field is a non-negative int32
+    (apiextensions-apiserver's scale validation; found by tests/apiserver/test_schema_differential.py)."""
+    node: Any = schema
+    for part in (path or "").strip(".").split(".") if path else ():
+        node = (node.get("properties") or {}).get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and node is not schema:
+        node["minimum"] = max(node.get("minimum", 0), 0)
+        node["maximum"] = min(node.get("maximum", _INT32_MAX), _INT32_MAX)
 
 
 # ----------------------------------------------------------------------------------------------- loading
@@ -256,7 +270,10 @@ def _parse_crd(crd: Mapping[str, Any]) -> _Crd:
                 "ApiClient().sanitize_for_serialization(crd) or the model object itself"
             )
         schema = (entry.get("schema") or {}).get("openAPIV3Schema") or {}
-        versions[entry["name"]] = _CrdVersion(entry["name"], bool(entry.get("served", True)), schema)
+        scale = (entry.get("subresources") or {}).get("scale") or {}
+        versions[entry["name"]] = _CrdVersion(
+            entry["name"], bool(entry.get("served", True)), schema, scale.get("specReplicasPath")
+        )
     if not spec.get("group") or not names.get("kind") or not versions:
         raise UsageError(f"CRD {name} lacks spec.group, spec.names.kind or spec.versions")
     return _Crd(spec["group"], names["kind"], names.get("plural", names["kind"].lower()), versions)

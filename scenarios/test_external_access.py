@@ -5,8 +5,10 @@ listeners are changed) and seeds/002 (Strimzi on minikube); Strimzi docs, "Acces
 (`configuration.bootstrap.nodePort`, `brokers[].nodePort/advertisedHost/advertisedPort`, and
 `bootstrap.alternativeNames` for TLS hostname verification).
 
-First the broken setup: brokers advertise an address the external client cannot reach, so bootstrap metadata
-works and producing fails naming that address. Then with per-broker overrides: produce and consume succeed
+First the broken setup: Strimzi reports the node's address of the preferred type (here `Hostname`) with the
+bootstrap node port in status.listeners, and each broker advertises that node address with its own node port;
+a client outside reaches the bootstrap node port on the external host, gets metadata, and producing fails at
+once naming the advertised addresses it cannot reach. Then with per-broker overrides: produce and consume succeed
 from outside with hostname verification on.
 """
 
@@ -90,7 +92,8 @@ def _user_and_topic(cluster: KafkaCluster, names) -> tuple[str, str, str]:
 
 
 def test_default_advertised_addresses_are_unreachable(external, names):
-    """Without overrides, bootstrap answers but brokers advertise an address the client cannot reach."""
+    """Without overrides, bootstrap through the node port answers, but brokers advertise their node's address,
+    which a client outside the cluster cannot reach; the failure names those addresses."""
     listener = resources.nodeport_listener(
         LISTENER,
         9094,
@@ -99,23 +102,41 @@ def test_default_advertised_addresses_are_unreachable(external, names):
         bootstrap_node_port=external.bootstrap_port,
         brokers=[resources.BrokerOverride(0, node_port=external.broker_port)],
     )
-    # Brokers advertise the node's hostname: resolvable inside the cluster, not by a client outside it.
+    # Brokers advertise the node's Hostname: resolvable inside the cluster, not by a client outside it.
     # (kind node IPs are routable from a Linux host, so the default InternalIP would hide the pitfall there.)
     listener["configuration"]["preferredNodePortAddressType"] = "Hostname"
     with allure.step("apply a Kafka with a nodeport listener and no advertised overrides → Ready"):
         cluster = external.start(listener)
     user, topic, _group = _user_and_topic(cluster, names)
+    with allure.step("status.listeners → the brokers' node addresses with the bootstrap node port"):
+        # KafkaReconciler.nodePortExternalListenerStatus: node address of the preferred type + bootstrap port.
+        node_addresses = cluster.listener_status(LISTENER)["addresses"]
+        assert node_addresses and {a["port"] for a in node_addresses} == {external.bootstrap_port}
+        node_hosts = {a["host"] for a in node_addresses}
+        assert external.host not in node_hosts, node_hosts
     # Node-port TLS cannot verify hostnames without overrides (Strimzi documents it): verification off here.
     credentials = cluster.credentials(user, check_hostname=False)
-    client = cluster.client(user, LISTENER, external=True, credentials=credentials, timeout_s=15)
-    with allure.step("fetch metadata through the bootstrap node port → answers with the advertised brokers"):
-        advertised = [f"{b['host']}:{b['port']}" for b in client.cluster_metadata()["brokers"]]
+    client = cluster.client(
+        user,
+        LISTENER,
+        external=True,
+        credentials=credentials,
+        timeout_s=15,
+        bootstrap=f"{external.host}:{external.bootstrap_port}",  # where the test host reaches the node port
+    )
+    with allure.step(
+        "fetch metadata through the external host's bootstrap node port → the advertised brokers"
+    ):
+        brokers = client.cluster_metadata()["brokers"]
+        advertised = [f"{b['host']}:{b['port']}" for b in brokers]
         assert advertised, "bootstrap returned no brokers"
-        assert f"{external.host}:{external.broker_port}" not in advertised
-    with allure.step("produce → fails, and the error names the unreachable advertised address"):
+        # Each broker advertises its node's address (the one status shows) with its own node port.
+        assert {b["host"] for b in brokers} <= node_hosts, (advertised, node_hosts)
+        assert {b["port"] for b in brokers} == {external.broker_port}, advertised
+    with allure.step("produce → fails at once, and the error names the unreachable advertised address"):
         with pytest.raises(BrokerUnreachable) as unreachable:
             client.produce(topic, ["lost"], idempotent=False)
-        assert any(address in str(unreachable.value) for address in advertised), str(unreachable.value)
+        assert all(address in str(unreachable.value) for address in advertised), str(unreachable.value)
 
 
 def test_advertised_overrides_make_brokers_reachable(external, names):
@@ -142,6 +163,9 @@ def test_advertised_overrides_make_brokers_reachable(external, names):
     user, topic, group = _user_and_topic(cluster, names)
     client = cluster.client(user, LISTENER, external=True)
     assert client.credentials is not None and client.credentials.check_hostname
+    with allure.step("status.listeners → the advertisedHost with the bootstrap node port"):
+        status = cluster.listener_status(LISTENER)
+        assert status["bootstrapServers"] == f"{external.host}:{external.bootstrap_port}", status
     with allure.step("metadata advertises the override → the host and port outside clients use"):
         brokers = client.cluster_metadata()["brokers"]
         assert [(b["host"], b["port"]) for b in brokers] == [(external.host, external.broker_port)]

@@ -18,6 +18,7 @@ from kconform import resources
 from kconform.clients.operations import Credentials
 from kconform.errors import AuthenticationFailed
 from kconform.platforms.local.pki import CertificateAuthority
+from kconform.secrets import text
 
 pytestmark = pytest.mark.workflow("tls-listener")
 REFUSAL_TIMEOUT_S = 8.0  # a refused handshake is retried until this runs out
@@ -38,7 +39,7 @@ def test_user_certificate_produces_and_consumes(kafka, cell, names):
     with allure.step("read the listener's bootstrap and CA from status and Secrets → present and consistent"):
         status = kafka.listener_status("tls")
         assert status["bootstrapServers"]
-        assert status["certificates"][0].strip() == kafka.cluster_ca()["ca.crt"].strip()
+        assert status["certificates"][0].strip() == text(kafka.cluster_ca(), "ca.crt").strip()
         secret = kafka.user_secret(user)
         assert {"ca.crt", "user.crt", "user.key"} <= set(secret)
     client = kafka.client(user)
@@ -69,7 +70,7 @@ def test_client_trusting_another_ca_is_refused(kafka, names):
     secret = kafka.user_secret(user)
     stranger = CertificateAuthority.create("stranger-ca")
     credentials = Credentials(
-        ca_crt=stranger.cert_pem, user_crt=secret["user.crt"], user_key=secret["user.key"]
+        ca_crt=stranger.cert_pem, user_crt=text(secret, "user.crt"), user_key=text(secret, "user.key")
     )
     client = kafka.client(user, credentials=credentials, timeout_s=REFUSAL_TIMEOUT_S)
     with allure.step("produce while trusting an unrelated CA → the broker's certificate is rejected"):

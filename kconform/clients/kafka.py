@@ -322,6 +322,26 @@ def diagnose_connectivity(
     return None
 
 
+def check_advertised(endpoint: Endpoint, client: Any, *, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Fail fast when the bootstrap's metadata advertises brokers this client cannot reach.
+
+    kafka-python would retry an unresolvable or unreachable advertised address until its request timeout
+    runs out; a bounded resolve and TCP connect per advertised address finds it in seconds and names every
+    such broker. Addresses that answer are left to the client (TLS problems are diagnosed after a failure).
+    """
+    unreachable = []
+    for node_id, address in _known_brokers(client):
+        try:
+            probe(address, None, timeout=timeout)
+        except errors.BrokerUnreachable as err:
+            unreachable.append(f"broker {node_id} advertises {address} ({err})")
+    if unreachable:
+        raise errors.BrokerUnreachable(
+            f"bootstrap {endpoint.bootstrap} answered, but this client cannot use the advertised "
+            f"addresses: {'; '.join(unreachable)}"
+        )
+
+
 # --------------------------------------------------------------------------------------------------------
 # Error translation
 # --------------------------------------------------------------------------------------------------------
@@ -591,7 +611,10 @@ def _produce(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
     # enable_idempotence=False makes a missing topic Write fail as TopicAuthorizationFailed instead of
     # the InitProducerId ClusterAuthorizationFailed an idempotent producer gets (STRIMZI_FACTS §6).
     idempotent = bool(args.get("idempotent", True))
-    with producer(endpoint, credentials, timeout_s=timeout_s, enable_idempotence=idempotent) as client:
+    overrides = {"enable_idempotence": idempotent}
+    with _open(*_producer_args(endpoint, credentials, timeout_s, overrides)) as session:
+        client = session.client
+        check_advertised(endpoint, client)
         futures = [
             client.send(topic, value=value.encode(), key=key.encode() if key is not None else None)
             for value in values
@@ -628,6 +651,7 @@ def _consume(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
     overrides = {"group_id": group, "auto_offset_reset": reset}
     with _open(*_consumer_args(endpoint, credentials, timeout_s, overrides)) as session:
         client = session.client
+        check_advertised(endpoint, client)
         if group:
             client.subscribe([topic])
         else:
@@ -675,6 +699,7 @@ def _create_topic(
         "replication_factor": int(args.get("replicas") or 1),
     }
     with admin(endpoint, credentials, timeout_s=timeout_s) as client:
+        check_advertised(endpoint, client)  # the controller is reached at its advertised address
         client.create_topics({topic: spec}, timeout_ms=int(timeout_s * 1000))
     return {}
 
@@ -685,6 +710,7 @@ def _delete_topic(
     topic = _required(args, "topic", "delete_topic")
     timeout_s = float(args.get("timeout_s") or DEFAULT_TIMEOUT_S)
     with admin(endpoint, credentials, timeout_s=timeout_s) as client:
+        check_advertised(endpoint, client)
         client.delete_topics([topic], timeout_ms=int(timeout_s * 1000))
     return {}
 

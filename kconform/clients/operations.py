@@ -22,6 +22,7 @@ Operations and their args / results:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -79,13 +80,20 @@ class Credentials:
 
     @classmethod
     def from_secrets(
-        cls, cluster_ca: dict[str, str], user: dict[str, str] | None = None, *, check_hostname: bool = True
+        cls,
+        cluster_ca: Mapping[str, bytes],
+        user: Mapping[str, bytes] | None = None,
+        *,
+        check_hostname: bool = True,
     ) -> Credentials:
-        """Credentials from the cluster CA Secret and (optionally) a KafkaUser Secret; only PEM keys are read."""
+        """Credentials from the cluster CA Secret and (optionally) a KafkaUser Secret, as `read_secret` returns
+        them (bytes). Only the PEM keys are decoded; `*.p12` (binary) and `*.password` are never read."""
+        from kconform.secrets import pem  # not shipped to the client pod, which never builds credentials
+
         return cls(
-            ca_crt=cluster_ca["ca.crt"],
-            user_crt=user["user.crt"] if user else None,
-            user_key=user["user.key"] if user else None,
+            ca_crt=pem(cluster_ca, "ca.crt", "CERTIFICATE", source="the cluster CA Secret"),
+            user_crt=pem(user, "user.crt", "CERTIFICATE", source="the KafkaUser Secret") if user else None,
+            user_key=pem(user, "user.key", "PRIVATE KEY", source="the KafkaUser Secret") if user else None,
             check_hostname=check_hostname,
         )
 

@@ -7,9 +7,8 @@ import importlib
 import shutil
 from typing import Any
 
-from kconform import resources
 from kconform.errors import KconformError, UsageError
-from kconform.platforms.kubernetes import shell
+from kconform.platforms.kubernetes import install, ownership, shell
 
 KIND_PREFIX = "kconform"
 
@@ -30,15 +29,23 @@ def kind_clusters_to_delete(names: list[str]) -> list[str]:
 
 
 def _namespaces(context: str | None, run_id: str | None) -> list[str]:
+    """Delete the namespaces kconform created (its creation marker), of one run or of all runs.
+
+    A namespace that only carries the run label (e.g. one that existed before a run) is not kconform's.
+    """
     from kconform.platforms.kubernetes.kube import Kube
 
     kube = Kube(context=context)
-    selector = f"{resources.RUN_LABEL}={run_id}" if run_id else resources.RUN_LABEL
     deleted = []
-    for ns in kube.list_objects("v1", "Namespace", label_selector=selector):
+    for ns in kube.list_objects("v1", "Namespace", label_selector=ownership.selector(run_id)):
+        if not ownership.is_owned(ns):
+            continue  # the selector already says so; checked again because deleting is not undoable
         name = ns["metadata"]["name"]
         kube.delete("v1", "Namespace", None, name)
         deleted.append(name)
+        install.delete_watched_bindings(
+            kube, name
+        )  # --install yaml made them when it was an operator namespace
     return deleted
 
 

@@ -21,6 +21,10 @@ def _tool(name: str) -> Check:
     path = shutil.which(name)
     if path:
         return Check(name, True, path)
+    version = tools.PINNED_VERSIONS.get(name)
+    cached = tools.cached_path(name, version) if version else None
+    if cached is not None and cached.is_file():
+        return Check(name, True, f"{cached} (kconform's tool cache)")
     system, arch = tools.host_platform()
     if (name, system, arch) in tools.DOWNLOADS:
         return Check(name, True, "not on PATH; a pinned, checksum-verified copy is downloaded on first use")

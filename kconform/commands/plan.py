@@ -11,7 +11,7 @@ import yaml
 from kconform import versions
 from kconform.errors import UsageError
 from kconform.platforms.kubernetes import runplan
-from kconform.platforms.kubernetes.settings import KubeSettings
+from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings
 from kconform.schemas import SchemaSet
 
 
@@ -23,9 +23,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--provider", default="kind", choices=versions.PROVIDERS)
     parser.add_argument("--profile", default=versions.DEFAULT_PROFILE, help="Strimzi version")
     parser.add_argument("--mode", default=None, help="metadata mode (default: the profile's first)")
-    parser.add_argument("--install", default="helm", choices=("helm", "yaml"))
+    parser.add_argument(
+        "--install",
+        default=None,
+        choices=("helm", "yaml"),
+        help="how kconform installs Strimzi (default: helm; on provider existing the installed one is tested)",
+    )
     parser.add_argument("--context", default=None, help="kubeconfig context (provider existing)")
-    parser.add_argument("--kubernetes-version", default=None)
+    parser.add_argument(
+        "--kubernetes",
+        "--kubernetes-version",
+        dest="kubernetes_version",
+        default=None,
+        help="Kubernetes version of a created cluster (default: the profile's newest pinned one)",
+    )
     parser.add_argument("--run-id", default="plan")
     parser.add_argument("--format", default="text", choices=("text", "json"))
     return parser
@@ -40,7 +51,7 @@ def settings_from(args: argparse.Namespace) -> KubeSettings:
         run_id=args.run_id,
         provider=args.provider,
         mode=mode,
-        install=args.install,
+        install=args.install or (INSTALLED if args.provider == "existing" else "helm"),
         context=args.context or ("plan-context" if args.provider == "existing" else None),
         kubernetes_version=args.kubernetes_version,
     )

@@ -8,6 +8,7 @@ not pulled, and nothing failed); 130 interrupted (reports are still written).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 
 from kconform import config as run_config
 from kconform import paths, versions
-from kconform.errors import MissingPrerequisite, UsageError
+from kconform.errors import UsageError
 
 INTERRUPT_GRACE_S = 120.0  # how long an interrupted pytest may take to write reports and stop processes
 # pytest's exit codes → ours (see the module docstring)
@@ -39,6 +40,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--kubernetes", default=None, help="Kubernetes version for a created cluster")
     parser.add_argument("--context", default=None, help="kubeconfig context (provider existing)")
+    parser.add_argument(
+        "--external-host",
+        default=None,
+        help="where this machine reaches node ports (provider existing; default: a node's address)",
+    )
     parser.add_argument("--install", choices=("helm", "yaml"), default=None, help="how Strimzi is installed")
     parser.add_argument("--reports", default=None, help="report folder (default: reports)")
     parser.add_argument("--keep", action="store_true", default=None, help="keep what the run created")
@@ -54,29 +60,47 @@ def _selects_by_expression(extra: list[str]) -> bool:
     return any(arg.startswith(("-m", "-k")) or not arg.startswith("-") for arg in extra if arg != "--")
 
 
-def _preflight(config: run_config.RunConfig, extra: list[str]) -> None:
-    """Refuse at once (exit 2) when a prerequisite is missing: on local what the processes need (fetched
-    when it can be), on kubernetes a cluster that can be reached or created."""
-    if config.platform == "local":
-        from kconform import preflight
+def _settings(config: run_config.RunConfig) -> Any:
+    from kconform.platforms.kubernetes.settings import KubeSettings
 
-        # Every workflow runs unless pytest arguments narrow the run; the plugin checks the narrowed set.
-        bridge = not _selects_by_expression(extra)
+    prof = versions.profile(config.profiles[0])
+    modes = [m for m in prof.modes if config.modes is None or m in config.modes] or list(prof.modes)
+    return KubeSettings.from_run_config(config, prof, modes[0])
+
+
+def _preflight(
+    config: run_config.RunConfig, workers: str | None, profile_asked: bool, extra: list[str]
+) -> run_config.RunConfig:
+    """Everything the run needs is checked before pytest starts (exit 2, one line). On local: what the
+    processes need (fetched when it can be). On kubernetes: tools, the context and its API server, Strimzi's
+    install files, the installed Strimzi. Returns the config to run (on provider existing without
+    --install: the installed Strimzi's profile)."""
+    if config.platform == "local":
+        from kconform.preflight import require_local
+
+        # The bridge is needed when its workflow is selected; pytest arguments that narrow the run leave
+        # that decision to the plugin, which sees the narrowed set.
+        bridge = not _selects_by_expression(extra) and (
+            config.workflows is None or "bridge-sidecar" in config.workflows
+        )
         profiles = [versions.profile(v) for v in config.profiles]
-        preflight.require_local(profiles, bridge=bridge, crd_dir=config.crd_dir)
-        return
+        require_local(profiles, bridge=bridge, crd_dir=config.crd_dir)
+        return config
+    if workers not in (None, "0", "1"):
+        raise UsageError(
+            f"--platform kubernetes runs on one worker (one cluster, its NodePorts mapped once): drop -n {workers}"
+        )
     if len(config.profiles) != 1:
         raise UsageError(
             "--platform kubernetes runs one Strimzi version per cluster: pass one --profile "
             f"({', '.join(versions.PROFILES)})"
         )
-    from kconform.platforms.kubernetes.connect import check_prerequisites
-    from kconform.platforms.kubernetes.providers import provider_for
-    from kconform.platforms.kubernetes.settings import KubeSettings
+    from kconform.platforms.kubernetes.preflight import installed_profile, preflight
 
-    prof = versions.profile(config.profiles[0])
-    settings = KubeSettings.from_run_config(config, prof, config.modes[0] if config.modes else prof.modes[0])
-    check_prerequisites(provider_for(settings), settings)
+    if config.provider == "existing" and config.install is None and not profile_asked:
+        config = dataclasses.replace(config, profiles=(installed_profile(_settings(config)),))
+    preflight(_settings(config))
+    return config
 
 
 def pytest_argv(config: run_config.RunConfig, workers: str | None, extra: list[str]) -> list[str]:
@@ -102,6 +126,7 @@ def pytest_argv(config: run_config.RunConfig, workers: str | None, extra: list[s
         ("--provider", config.provider),
         ("--kubernetes", config.kubernetes),
         ("--context", config.context),
+        ("--external-host", config.external_host),
         ("--install", config.install),
     ):
         if value and (config.platform == "kubernetes" or flag == "--install"):
@@ -120,10 +145,11 @@ def _verdict_code(reports: Path) -> int | None:
     path = reports / "conformance.json"
     if not path.is_file():
         return None
-    statuses = {str(result.status) for result in read_conformance(path).results}
+    record = read_conformance(path)
+    statuses = {str(result.status) for result in record.results}
     if statuses & {"failed", "error"}:
         return 1
-    if "inconclusive" in statuses:
+    if "inconclusive" in statuses or record.cells_inconclusive:
         return 3
     return 0
 
@@ -162,20 +188,18 @@ def run(args: argparse.Namespace) -> int:
         install=args.install,
         context=args.context,
         workflows=getattr(args, "workflow", None),
+        external_host=getattr(args, "external_host", None),
     )
     extra = list(getattr(args, "extra", []))
-    try:
-        _preflight(config, extra)
-    except MissingPrerequisite as err:
-        if config.platform == "local":
-            raise
-        raise MissingPrerequisite(f"{err} (--platform kubernetes needs a cluster; nothing was run)") from None
+    profile_asked = bool(args.profile or os.environ.get("KCONFORM_PROFILE"))
+    config = _preflight(config, args.workers, profile_asked, extra)
     reports = Path(config.reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
     stale = reports / "conformance.json"
     if stale.exists():
         stale.unlink()  # a record left by an earlier run must not stand for this one
-    env = dict(os.environ, KCONFORM_RUN_ID=config.run_id)
+    # The child pytest trusts this preflight (same run id) instead of repeating it.
+    env = dict(os.environ, KCONFORM_RUN_ID=config.run_id, KCONFORM_PREFLIGHT=config.run_id)
     argv = pytest_argv(config, args.workers, extra)
     code = _run_pytest(argv, env)
     mapped = _PYTEST_EXIT.get(code, 1)

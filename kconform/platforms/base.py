@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kconform.clients.operations import ClientRunner
+from kconform.secrets import SecretData
 from kconform.versions import Profile
 
 
@@ -66,8 +67,9 @@ class Platform(Protocol):
 
     def delete(self, kind: str, namespace: str, name: str) -> None: ...
 
-    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
-        """The Secret's data, decoded to text (PEM keys, passwords)."""
+    def read_secret(self, namespace: str, name: str) -> SecretData:
+        """The Secret's data as the raw bytes Strimzi stores (PKCS#12 keys are binary); decode the text keys
+        you use with `kconform.secrets.text`."""
         ...
 
     # --- the brokers, as a user inspects them

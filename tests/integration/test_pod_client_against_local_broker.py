@@ -90,10 +90,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
             )
         )
         platform.wait_ready("KafkaUser", "ns", "sasl", 60)
-        endpoint = Endpoint(kafka["status"]["listeners"][0]["bootstrapServers"], tls=True)
+        # status names the bootstrap Service; on this machine it is the broker's local port.
+        listeners = kafka["status"]["listeners"]
+        endpoint = Endpoint(platform.resolve_service("ns", listeners[0]["bootstrapServers"]), tls=True)
         ca = platform.read_secret("ns", "podc-cluster-ca-cert")
         credentials = Credentials.from_secrets(ca, platform.read_secret("ns", "app"))
-        scram_endpoint = Endpoint(kafka["status"]["listeners"][1]["bootstrapServers"], tls=True)
+        scram_endpoint = Endpoint(platform.resolve_service("ns", listeners[1]["bootstrapServers"]), tls=True)
         password = text(platform.read_secret("ns", "sasl"), "password")
         scram = (scram_endpoint, Credentials.scram("sasl", password, ca_crt=text(ca, "ca.crt")))
         yield endpoint, credentials, scram

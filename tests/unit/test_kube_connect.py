@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kconform.errors import MissingPrerequisite
+from kconform.errors import MissingPrerequisite, UsageError
 from kconform.platforms.kubernetes import connect
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.versions import profile
@@ -35,9 +35,11 @@ def test_existing_context_that_does_not_exist_is_one_line(
         profile=profile("1.2.0"),
         run_id="nocluster2",
         provider="existing",
+        install="installed",
         context="gone",
         kubeconfig=str(kubeconfig),
     )
-    with pytest.raises(MissingPrerequisite) as caught:
+    with pytest.raises(UsageError) as caught:  # exit 2 like a missing prerequisite, found before any test
         connect.create_platform(settings)
     assert "\n" not in str(caught.value) and "gone" in str(caught.value)
+    assert "kubectl config get-contexts" in str(caught.value)

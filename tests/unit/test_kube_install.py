@@ -75,3 +75,93 @@ def test_clean_only_touches_kconform_kind_clusters() -> None:
         "kconform",
         "kconform-abc",
     ]
+
+
+def _binding(kind: str, name: str, role: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": {"name": name, "labels": {"app": "strimzi"}},
+        "subjects": [
+            {"kind": "ServiceAccount", "name": "strimzi-cluster-operator", "namespace": "myproject"}
+        ],
+        "roleRef": {"kind": "ClusterRole", "name": role, "apiGroup": "rbac.authorization.k8s.io"},
+    }
+
+
+# The CRD-free RBAC subset of strimzi-cluster-operator-<v>.yaml, as packaging/install/cluster-operator/ holds it
+# at 0.45.2 and 1.2.0 (the same names at both tags): which objects, their kinds, subjects and roleRefs.
+RELEASE_RBAC = [
+    {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "strimzi-cluster-operator"}},  # 010
+    _binding("RoleBinding", "strimzi-cluster-operator", "strimzi-cluster-operator-namespaced"),  # 020
+    _binding("ClusterRoleBinding", "strimzi-cluster-operator", "strimzi-cluster-operator-global"),  # 021
+    _binding(
+        "RoleBinding", "strimzi-cluster-operator-leader-election", "strimzi-cluster-operator-leader-election"
+    ),  # 022
+    _binding("RoleBinding", "strimzi-cluster-operator-watched", "strimzi-cluster-operator-watched"),  # 023
+    _binding(
+        "ClusterRoleBinding",
+        "strimzi-cluster-operator-kafka-broker-delegation",
+        "strimzi-kafka-broker",
+    ),  # 030
+    _binding(
+        "RoleBinding", "strimzi-cluster-operator-entity-operator-delegation", "strimzi-entity-operator"
+    ),  # 031
+    _binding(
+        "ClusterRoleBinding", "strimzi-cluster-operator-kafka-client-delegation", "strimzi-kafka-client"
+    ),  # 033
+    *install.parse_documents(RELEASE_YAML.split("---", 1)[1]),  # 060: the Deployment
+]
+
+
+def test_release_yaml_watching_every_namespace_gets_cluster_role_bindings() -> None:
+    """packaging/install/cluster-operator/020-, 023- and 031-RoleBinding are namespaced to the operator's
+    namespace; with STRIMZI_NAMESPACE="*" the operator needs them cluster-wide, as the Helm chart's templates
+    020/023/031 make them with watchAnyNamespace (ClusterRoleBindings to the same ClusterRoles)."""
+    settings = KubeSettings(profile=profile("1.2.0"), run_id="i3", operator_namespace="op-ns")
+    docs = install.release_documents(RELEASE_RBAC, settings)
+    added = [
+        d for d in docs if d["metadata"].get("labels", {}).get("app.kubernetes.io/managed-by") == "kconform"
+    ]
+    assert {d["roleRef"]["name"] for d in added} == {
+        "strimzi-cluster-operator-namespaced",
+        "strimzi-cluster-operator-watched",
+        "strimzi-entity-operator",
+    }
+    for binding in added:
+        assert binding["kind"] == "ClusterRoleBinding" and "namespace" not in binding["metadata"]
+        assert binding["metadata"]["name"].startswith("kconform-op-ns-")  # never a name a user's install has
+        assert binding["metadata"]["labels"][install.OPERATOR_NAMESPACE_LABEL] == "op-ns"
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": "strimzi-cluster-operator", "namespace": "op-ns"}
+        ]
+    # Every ClusterRole the operator holds in its own namespace through a RoleBinding (but leader election)
+    # is now held in every namespace.
+    namespaced = {
+        d["roleRef"]["name"]
+        for d in docs
+        if d["kind"] == "RoleBinding" and d["metadata"]["name"] != "strimzi-cluster-operator-leader-election"
+    }
+    cluster_wide = {d["roleRef"]["name"] for d in docs if d["kind"] == "ClusterRoleBinding"}
+    assert namespaced <= cluster_wide
+    assert "strimzi-cluster-operator-leader-election" not in cluster_wide
+    env = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0][
+        "env"
+    ]
+    assert env[0] == {"name": "STRIMZI_NAMESPACE", "value": "*"}
+
+
+def test_release_yaml_watching_listed_namespaces_gets_role_bindings_there() -> None:
+    settings = KubeSettings(
+        profile=profile("0.45.2"), run_id="i4", operator_namespace="op-ns", watch_namespaces=("op-ns", "t1")
+    )
+    docs = install.release_documents(RELEASE_RBAC, settings)
+    in_t1 = [d for d in docs if d["metadata"].get("namespace") == "t1"]
+    assert {(d["kind"], d["roleRef"]["name"]) for d in in_t1} == {
+        ("RoleBinding", "strimzi-cluster-operator-namespaced"),
+        ("RoleBinding", "strimzi-cluster-operator-watched"),
+        ("RoleBinding", "strimzi-entity-operator"),
+    }
+    assert not [
+        d for d in docs if d["kind"] == "ClusterRoleBinding" and d["metadata"]["name"].startswith("kconform")
+    ]

@@ -37,7 +37,7 @@ def manifests(all_steps: list[dict[str, Any]], kind: str) -> list[dict[str, Any]
 def test_every_provider_and_profile_plans_valid_manifests(
     capsys: pytest.CaptureFixture[str], provider: str, prof: str
 ) -> None:
-    extra = ["--context", "ctx"] if provider == "existing" else []
+    extra = ["--context", "ctx", "--install", "helm"] if provider == "existing" else []
     all_steps = steps(capsys, "--provider", provider, "--profile", prof, *extra)
     schemas = SchemaSet.for_profile(profile(prof))
     strimzi = [s["manifest"] for s in all_steps if schemas.covers(s.get("manifest") or {})]
@@ -58,6 +58,25 @@ def test_every_provider_and_profile_plans_valid_manifests(
     assert all_steps.index(next(s for s in all_steps if "url" in s)) < all_steps.index(
         next(s for s in all_steps if s.get("argv") == helm)
     )
+
+
+@pytest.mark.parametrize("prof", sorted(PROFILES))
+def test_existing_without_install_plans_no_install(capsys: pytest.CaptureFixture[str], prof: str) -> None:
+    """Provider existing tests the Strimzi already installed: the plan installs nothing (issue 8, point 11)."""
+    all_steps = steps(capsys, "--provider", "existing", "--context", "ctx", "--profile", prof)
+    assert not [s for s in all_steps if "url" in s or "argv" in s]
+    assert not [
+        s for s in all_steps if (s.get("manifest") or {}).get("metadata", {}).get("name") == "strimzi"
+    ]
+    assert any("installed Strimzi Cluster Operator" in s["describe"] for s in all_steps)
+
+
+def test_k3s_plans_without_options(capsys: pytest.CaptureFixture[str]) -> None:
+    """`kconform plan --provider k3s` needs no option: the image follows the profile's Kubernetes (issue 8,
+    point 12: the hint named options that did not exist)."""
+    all_steps = steps(capsys, "--provider", "k3s", "--profile", "1.2.0")
+    docker = next(s["argv"] for s in all_steps if (s.get("argv") or [])[:2] == ["docker", "run"])
+    assert "rancher/k3s:v1.35.0-k3s1" in docker
 
 
 def test_k3s_plan_with_pinned_image(capsys: pytest.CaptureFixture[str]) -> None:

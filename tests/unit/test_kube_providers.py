@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kconform.errors import MissingPrerequisite, UsageError
+from kconform.errors import UsageError
 from kconform.platforms.kubernetes import fingerprint
 from kconform.platforms.kubernetes.providers import provider_for
 from kconform.platforms.kubernetes.providers.base import version_from_image
@@ -73,8 +73,10 @@ def test_k3s_command_binds_fixed_ports_and_needs_pinned_image() -> None:
     argv = provider.commands_for_create()[0]
     assert "rancher/k3s:v1.33.1-k3s1" in argv and "32100:32100" in argv
     assert provider.fingerprint().kubernetes == "1.33.1"
-    with pytest.raises(MissingPrerequisite, match="pinned image"):
-        provider_for(settings(provider="k3s")).commands_for_create()
+    # Without an image or --kubernetes: the k3s build of the profile's newest pinned Kubernetes.
+    default = provider_for(settings(provider="k3s")).commands_for_create()[0]
+    newest = settings(provider="k3s").profile.kind_node_images[-1].kubernetes
+    assert f"rancher/k3s:v{newest}-k3s1" in default
 
 
 def test_existing_needs_context_never_creates_or_deletes() -> None:

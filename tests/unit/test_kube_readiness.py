@@ -92,3 +92,53 @@ def test_node_pool_ready_once_node_ids_assigned() -> None:
     assert not readiness.evaluate(pool).ready
     pool["status"] = {"nodeIds": [0], "roles": ["controller", "broker"], "replicas": 1, "clusterId": "abc"}
     assert readiness.evaluate(pool).ready
+
+
+def _not_ready(reason: str, message: str) -> dict[str, Any]:
+    return {
+        "observedGeneration": 2,
+        "conditions": [{"type": "NotReady", "status": "True", "reason": reason, "message": message}],
+    }
+
+
+# Shapes of failed reconciles as KafkaAssemblyOperator.createOrUpdate writes them (0.45.2 and 1.2.0): the
+# current observedGeneration, a NotReady condition whose reason is the exception's simple class name
+# (StatusUtils.buildCondition). The operator retries each on its next periodic reconcile.
+TRANSIENT = [
+    # cluster-operator ServiceOperator under a NodePort still held by a namespace being deleted
+    (
+        "KubernetesClientException",
+        'Service "c1-kafka-external-bootstrap" is invalid: provided port is already allocated',
+    ),
+    # operator-common StrimziTimeoutException (1.2.0) / TimeoutException (0.45.2) while images pull
+    (
+        "StrimziTimeoutException",
+        "Exceeded timeout of 300000ms while waiting for Pods resource c1-dual-role-0",
+    ),
+    ("TimeoutException", "Exceeded timeout of 300000ms while waiting for Pods resource c1-kafka-0"),
+]
+FINAL = [
+    ("InvalidResourceException", "Listener names must be unique"),
+    ("UnsupportedKafkaVersionException", "Unsupported Kafka.spec.kafka.version: 3.1.0"),
+    ("KafkaUpgradeException", "The current Kafka version 3.9.2 is not supported"),
+    ("InvalidConfigParameterException", "log.dirs: Forbidden option"),
+]
+
+
+@pytest.mark.parametrize(("reason", "message"), TRANSIENT)
+def test_transient_not_ready_keeps_waiting_with_the_message_as_evidence(reason: str, message: str) -> None:
+    """Strimzi writes observedGeneration on a failed reconcile too and retries (KafkaAssemblyOperator.java)."""
+    resource = kafka(2, _not_ready(reason, message))
+    assert readiness.check(resource) is None
+    state = readiness.evaluate(resource)
+    assert state.failed_message is None and state.retrying_message == f"{reason}: {message}"
+    assert message in readiness.summary(resource)
+
+
+@pytest.mark.parametrize(("reason", "message"), FINAL)
+def test_configuration_errors_fail_at_once(reason: str, message: str) -> None:
+    """InvalidResourceException and its subclasses (operator-common model/InvalidResourceException.java,
+    InvalidConfigParameterException.java; cluster-operator model/KafkaUpgradeException.java, KafkaVersion.java
+    UnsupportedKafkaVersionException) are the user's spec: no retry clears them."""
+    with pytest.raises(ResourceFailed, match=reason):
+        readiness.check(kafka(2, _not_ready(reason, message)))

@@ -58,6 +58,21 @@ def collect(kube: Kube, namespace: str, api_version: str, operator_namespace: st
     return out
 
 
+def pod_evidence(kube: Kube, namespace: str, pod: str, container: str, tail: int = 60) -> str:
+    """A pod's events and one container's log tail (redacted): what a wait on that pod shows on timeout."""
+    parts = []
+    try:
+        events = [e for e in kube.events(namespace) if (e.get("involvedObject") or {}).get("name") == pod]
+        parts.append(f"events of pod {pod}:\n{_events_text(events) or '(none)'}")
+    except KconformError as err:
+        parts.append(f"(no events: {err})")
+    try:
+        parts.append(f"log of container {container}:\n{kube.pod_log(namespace, pod, container, tail=tail)}")
+    except KconformError as err:
+        parts.append(f"(no log of container {container}: {err})")
+    return redact("\n".join(parts))
+
+
 def _events_text(events: list[dict[str, Any]]) -> str:
     rows = []
     for e in sorted(events, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or "")):

@@ -1,7 +1,9 @@
-"""External access through fixed NodePorts: the listener overrides that match the cluster's port mappings.
+"""External access through fixed NodePorts: where the test host reaches them, and the listener overrides.
 
 Brokers must advertise an address the test host can reach; on kind that is 127.0.0.1 at the mapped port, so
-each broker's nodePort, advertisedHost and advertisedPort are pinned together.
+each broker's nodePort, advertisedHost and advertisedPort are pinned together. On an existing cluster the
+address is the one the user names (--external-host), else a node's address by Strimzi's own rule
+(strimzi_contract.find_address): node ports answer on every node (externalTrafficPolicy Cluster).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kconform import resources
+from kconform import strimzi_contract as contract
 from kconform.errors import UsageError
 
 
@@ -41,4 +44,27 @@ def nodeport_listener(
         bootstrap_node_port=node_ports[0],
         brokers=overrides,
         alternative_names=(host,),
+    )
+
+
+def external_host_from_nodes(
+    nodes: Sequence[dict[str, Any]], preferred: str | None = None
+) -> tuple[str, str]:
+    """(address, how it was chosen) of the first Ready node, by NodeUtils.findAddress's rule (Strimzi's
+    default order, or the listener's preferred type): what a NodePort listener's status would name."""
+
+    def ready(node: dict[str, Any]) -> bool:
+        conditions = (node.get("status") or {}).get("conditions") or []
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+    ordered = sorted(nodes, key=lambda n: (not ready(n), (n.get("metadata") or {}).get("name", "")))
+    for node in ordered:
+        address = contract.find_address((node.get("status") or {}).get("addresses"), preferred)
+        if address:
+            name = (node.get("metadata") or {}).get("name")
+            rule = f"preferred type {preferred}" if preferred else "Strimzi's default address order"
+            return address, f"node {name}'s address by {rule}"
+    raise UsageError(
+        "no node of the cluster reports an address for node ports; pass --external-host "
+        "(or KCONFORM_EXTERNAL_HOST) with the address this machine reaches the nodes at"
     )

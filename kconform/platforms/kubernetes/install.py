@@ -84,6 +84,85 @@ def watch_env(documents: list[dict[str, Any]], settings: KubeSettings) -> list[d
     return documents
 
 
+# packaging/install/cluster-operator/020-, 023- and 031-RoleBinding (0.45.2 and 1.2.0): the bindings the operator
+# needs in every namespace it watches. The release YAML makes them RoleBindings in its own namespace only; the
+# Helm chart's templates of the same numbers make them ClusterRoleBindings with watchAnyNamespace, RoleBindings
+# per watched namespace otherwise. (022, leader election, stays in the operator's namespace.)
+WATCHED_NAMESPACE_BINDINGS = (
+    "strimzi-cluster-operator",  # 020 -> ClusterRole strimzi-cluster-operator-namespaced
+    "strimzi-cluster-operator-watched",  # 023 -> ClusterRole strimzi-cluster-operator-watched
+    "strimzi-cluster-operator-entity-operator-delegation",  # 031 -> ClusterRole strimzi-entity-operator
+)
+OWNER_LABELS = {"app.kubernetes.io/managed-by": "kconform"}
+OPERATOR_NAMESPACE_LABEL = "kconform.io/operator-namespace"
+
+
+def watched_bindings(documents: list[dict[str, Any]], settings: KubeSettings) -> list[dict[str, Any]]:
+    """The bindings that let the release YAML's operator work in the namespaces it watches.
+
+    Watching every namespace (STRIMZI_NAMESPACE="*"): one ClusterRoleBinding per watched-namespace RoleBinding,
+    named and labelled as kconform's own so it never collides with a user's. Watching a list: a copy of each
+    RoleBinding in every listed namespace.
+    """
+    out: list[dict[str, Any]] = []
+    namespace = settings.operator_namespace
+    for doc in documents:
+        meta = doc.get("metadata") or {}
+        if doc.get("kind") != "RoleBinding" or meta.get("name") not in WATCHED_NAMESPACE_BINDINGS:
+            continue
+        labels = {**(meta.get("labels") or {}), **OWNER_LABELS, OPERATOR_NAMESPACE_LABEL: namespace}
+        body = {"subjects": doc["subjects"], "roleRef": doc["roleRef"]}
+        if not settings.watch_namespaces:
+            name = f"kconform-{namespace}-{meta['name']}"
+            out.append(
+                {
+                    "apiVersion": doc["apiVersion"],
+                    "kind": "ClusterRoleBinding",
+                    "metadata": {"name": name, "labels": labels},
+                    **body,
+                }
+            )
+            continue
+        for watched in settings.watch_namespaces:
+            if watched == namespace:
+                continue  # the release YAML's own RoleBinding
+            out.append(
+                {
+                    "apiVersion": doc["apiVersion"],
+                    "kind": "RoleBinding",
+                    "metadata": {"name": meta["name"], "namespace": watched, "labels": labels},
+                    **body,
+                }
+            )
+    return out
+
+
+def bindings_selector(operator_namespace: str) -> str:
+    """The label selector of the cluster-scoped bindings kconform made for an operator namespace it owns."""
+    owner = ",".join(f"{k}={v}" for k, v in OWNER_LABELS.items())
+    return f"{owner},{OPERATOR_NAMESPACE_LABEL}={operator_namespace}"
+
+
+def delete_watched_bindings(kube: Any, operator_namespace: str) -> list[str]:
+    """Delete kconform's ClusterRoleBindings for an operator namespace kconform created and deletes."""
+    found = kube.list_objects(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        label_selector=bindings_selector(operator_namespace),
+    )
+    names = [b["metadata"]["name"] for b in found if b["metadata"]["name"].startswith("kconform-")]
+    for name in names:
+        kube.delete("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", None, name)
+    return names
+
+
+def release_documents(documents: list[dict[str, Any]], settings: KubeSettings) -> list[dict[str, Any]]:
+    """The release YAML ready to apply: moved to the operator namespace, watching what the settings say, with
+    the bindings for the watched namespaces."""
+    moved = watch_env(rewrite_namespace(documents, settings.operator_namespace), settings)
+    return moved + watched_bindings(moved, settings)
+
+
 def parse_documents(text: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(text) if isinstance(d, dict) and d.get("kind")]
 

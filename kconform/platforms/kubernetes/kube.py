@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from kconform.errors import ManifestError, PlatformError
+from kconform.secrets import SecretData
 
 FIELD_MANAGER = "kconform"
 
@@ -29,11 +30,18 @@ def api_message(err: Exception) -> str:
     return str(getattr(err, "reason", None) or err)
 
 
+# Server-side apply of a custom resource whose fields do not fit the CRD's schema (an unknown field, a string
+# where a number belongs) fails while the API server builds the typed patch, and it answers 500 with this
+# message (checked against kube-apiserver v1.35.4, tests/apiserver/test_manifests.py): the manifest is wrong.
+_TYPED_PATCH_FAILURE = "failed to create typed patch object"
+
+
 def wrap(err: Exception, action: str) -> PlatformError | ManifestError:
     status = getattr(err, "status", None)
-    message = f"{action}: {api_message(err)}"
+    detail = api_message(err)
+    message = f"{action}: {detail}"
     # 422 Invalid / 400 BadRequest with strict field validation: the manifest is wrong, not the cluster.
-    if status in (400, 422):
+    if status in (400, 422) or (status == 500 and _TYPED_PATCH_FAILURE in detail):
         return ManifestError(message)
     return PlatformError(message)
 
@@ -89,7 +97,8 @@ class Kube:
             info = self.version_api.get_code()
         return str(info.git_version).lstrip("v")
 
-    def apply(self, resource: dict[str, Any]) -> dict[str, Any]:
+    def apply(self, resource: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """Server-side apply; with `dry_run` the API server validates and admits it but stores nothing."""
         meta = resource["metadata"]
         where = f"{resource['kind']} {meta.get('namespace', '')}/{meta['name']}".replace(" /", " ")
         api = self._resource(resource["apiVersion"], resource["kind"])
@@ -102,6 +111,7 @@ class Kube:
                 field_manager=FIELD_MANAGER,
                 force_conflicts=True,
                 query_params=[("fieldValidation", "Strict")],
+                **({"dry_run": "All"} if dry_run else {}),
             )
         return dict(result.to_dict())
 
@@ -134,8 +144,8 @@ class Kube:
         return True
 
     # --- core helpers
-    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
-        """The Secret's data decoded to text. Never logged by this module."""
+    def read_secret(self, namespace: str, name: str) -> SecretData:
+        """The Secret's data as the raw bytes Strimzi stored (some are PKCS#12). Never logged here."""
         with self._api(f"read Secret {namespace}/{name}"):
             secret = self.core.read_namespaced_secret(name, namespace)
         return decode_secret_data(secret.data or {})
@@ -215,5 +225,7 @@ class Kube:
         return [c for c in out if (c.get("spec") or {}).get("group") == group]
 
 
-def decode_secret_data(data: Mapping[str, str | bytes]) -> dict[str, str]:
-    return {key: base64.b64decode(value).decode("utf-8") for key, value in data.items()}
+def decode_secret_data(data: Mapping[str, str | bytes]) -> SecretData:
+    """A Secret's `data` as the API returns it (base64 text) to the stored bytes; no value is assumed text,
+    since `ca.p12` and `user.p12` are PKCS#12 (strimzi_contract.BINARY_KEYS)."""
+    return SecretData({key: base64.b64decode(value, validate=True) for key, value in data.items()})

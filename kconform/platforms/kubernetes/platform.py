@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from kconform import resources
+from kconform import strimzi_contract as contract
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError
 from kconform.forwarding import Forwarder
 from kconform.platforms.base import Cell, Sidecar
-from kconform.platforms.kubernetes import client_pod, diagnostics, readiness
+from kconform.platforms.kubernetes import client_pod, diagnostics, external, ownership, readiness, watching
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
+from kconform.secrets import SecretData
 from kconform.versions import Profile
 from kconform.waits import wait_until
 
+LOG = logging.getLogger("kconform.kubernetes")
 CORE_KINDS = {"Namespace": "v1", "Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1"}
 # Removal order: what depends on a Kafka cluster goes first, the namespace last.
 DELETE_ORDER = ("KafkaUser", "KafkaTopic", "Pod", "ConfigMap", "Kafka", "KafkaNodePool")
 CLIENT_POD_TIMEOUT_S = 300.0
+BRIDGE_CONTAINER = "bridge"  # manifests/sidecar/bridge-pod.yaml
 
 
 BRIDGE_HTTP_PORT = 8080  # the seed's bridge.properties: http.port
-BRIDGE_MANAGEMENT_PORT = 8081  # bridge >= 1.0: /healthy and /ready
+BRIDGE_MANAGEMENT_PORT = contract.BRIDGE_MANAGEMENT_PORT  # bridge >= 1.0: /healthy and /ready
+BRIDGE_READY_TIMEOUT_S = 180.0  # a JVM start on a loaded node, then the Kafka clients' first metadata
+TERMINATING_TIMEOUT_S = 120.0  # the garbage collector removes the dependents, then the owner
+NAMESPACE_GONE_TIMEOUT_S = 300.0  # every object of the namespace deleted; its NodePorts are free only after
+DELETION_POLL_S = 1.0
 
 
 class KubernetesPlatform:
@@ -41,6 +52,9 @@ class KubernetesPlatform:
         self._client_pods: set[str] = set()
         self._forwards: dict[tuple[str, str], list[Forwarder]] = {}
         self._applied: list[tuple[str, str, str, str]] = []  # (apiVersion, kind, namespace, name)
+        self._terminating: set[str] = set()  # namespaces deleted by this run, maybe still holding NodePorts
+        self._owned_namespaces: set[str] = set()  # created by (or marked for) kconform: the only ones deleted
+        self._external_host: str | None = None  # found once, on first use
 
     def cell(self, mode: str) -> Cell:
         return Cell(
@@ -60,13 +74,9 @@ class KubernetesPlatform:
 
     # --- namespaces
     def create_namespace(self, namespace: str) -> None:
-        self.kube.apply(
-            {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": namespace, "labels": self._labels()},
-            }
-        )
+        # Created with kconform's marker, or refused when someone else's namespace has that name.
+        ownership.ensure_namespace(self.kube, namespace, self.settings.run_id, "test namespace")
+        self._owned_namespaces.add(namespace)
 
     def delete_namespace(self, namespace: str) -> None:
         for kind in DELETE_ORDER:
@@ -75,12 +85,63 @@ class KubernetesPlatform:
                     self.kube.delete(api_version, k, ns, name)
         self._applied = [a for a in self._applied if a[2] != namespace]
         self._client_pods.discard(namespace)
-        self.kube.delete("v1", "Namespace", None, namespace)
+        if namespace not in self._owned_namespaces:
+            return  # never delete a namespace this platform did not create (or find marked as kconform's)
+        self._owned_namespaces.discard(namespace)
+        # One it deleted may hold NodePorts until it is gone (await_namespaces_gone).
+        if self.kube.delete("v1", "Namespace", None, namespace):
+            self._terminating.add(namespace)
+
+    def await_namespaces_gone(self) -> None:
+        """Wait (bounded) until the namespaces this run deleted are gone: their NodePort Services keep fixed
+        node ports allocated until then, and a new cluster on the same ports fails with "provided port is
+        already allocated"."""
+        for namespace in sorted(self._terminating):
+            self._await_namespace_gone(namespace)
+            self._terminating.discard(namespace)
+
+    def _await_namespace_gone(self, namespace: str) -> None:
+        def gone() -> bool:
+            return self.kube.get("v1", "Namespace", None, namespace) is None
+
+        def diagnose() -> str:
+            return str((self.kube.get("v1", "Namespace", None, namespace) or {}).get("status") or {})
+
+        wait_until(
+            gone,
+            describe=f"namespace {namespace} (deleted by this run) to be gone before its node ports are reused",
+            timeout=NAMESPACE_GONE_TIMEOUT_S,
+            interval=DELETION_POLL_S,
+            diagnose=diagnose,
+        )
+
+    def _await_not_terminating(self, resource: dict[str, Any]) -> None:
+        """Wait (bounded) while an object of the same name is still being deleted: applying it then patches a
+        dying object. A KafkaUser lingers so, as its Secret blocks the owner's foreground deletion
+        (user-operator KafkaUserModel.createOwnerReference: blockOwnerDeletion true)."""
+        kind, meta = resource["kind"], resource["metadata"]
+        namespace, name = meta.get("namespace"), meta["name"]
+        api_version = resource.get("apiVersion") or self._api_version(kind)
+
+        def not_terminating() -> bool:
+            current = self.kube.get(api_version, kind, namespace, name)
+            return current is None or not (current.get("metadata") or {}).get("deletionTimestamp")
+
+        wait_until(
+            not_terminating,
+            describe=f"{kind} {namespace}/{name} from an earlier test to finish terminating before it is applied",
+            timeout=TERMINATING_TIMEOUT_S,
+            interval=DELETION_POLL_S,
+        )
 
     # --- resources
     def apply(self, resource: dict[str, Any]) -> None:
         if self.schemas.covers(resource):
             self.schemas.validate(resource)
+        if _uses_node_ports(resource):
+            self.await_namespaces_gone()
+        if resource.get("kind") in DELETE_ORDER:
+            self._await_not_terminating(resource)
         labelled = resources.labelled(resource, self.settings.run_id)
         self.kube.apply(labelled)
         meta = labelled["metadata"]
@@ -93,10 +154,12 @@ class KubernetesPlatform:
 
     def wait_ready(self, kind: str, namespace: str, name: str, timeout: float) -> dict[str, Any]:
         last: dict[str, Any] | None = None
+        watch = watching.Watch(self.kube, kind, namespace, name)  # progress lines as the wait goes
 
         def check() -> dict[str, Any] | None:
             nonlocal last
             last = self.get(kind, namespace, name)
+            watch.saw(last)
             return readiness.check(last) if last is not None else None
 
         return wait_until(
@@ -110,7 +173,7 @@ class KubernetesPlatform:
     def delete(self, kind: str, namespace: str, name: str) -> None:
         self.kube.delete(self._api_version(kind), kind, namespace, name)
 
-    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
+    def read_secret(self, namespace: str, name: str) -> SecretData:
         return self.kube.read_secret(namespace, name)
 
     # --- clients
@@ -166,7 +229,23 @@ class KubernetesPlatform:
         return ports[:count]
 
     def external_host(self) -> str:
-        return self.cluster.external_host
+        """The provider's address (127.0.0.1 for kind's port mappings, --external-host on an existing cluster),
+        else a node's address by Strimzi's rule; said once in the log."""
+        if self._external_host is None:
+            if self.cluster.external_host:
+                host, how = self.cluster.external_host, f"given by provider {self.settings.provider}"
+            else:
+                try:
+                    nodes = self.kube.list_objects("v1", "Node")
+                except PlatformError as err:  # e.g. no RBAC to list nodes on a shared cluster
+                    raise UsageError(
+                        f"cannot read the cluster's nodes to find where node ports are reached ({err}); "
+                        "pass --external-host (or KCONFORM_EXTERNAL_HOST)"
+                    ) from err
+                host, how = external.external_host_from_nodes(nodes)
+            LOG.info("node ports are reached at %s (%s)", host, how)
+            self._external_host = host
+        return self._external_host
 
     # --- the bridge sidecar
     def start_sidecar(self, namespace: str, pod: dict[str, Any], config: dict[str, Any]) -> Sidecar:
@@ -181,15 +260,44 @@ class KubernetesPlatform:
             for port in (BRIDGE_HTTP_PORT, BRIDGE_MANAGEMENT_PORT)
         ]
         self._forwards[(namespace, name)] = forwards
+        # The pod is Ready once its containers start, before the bridge listens; the kubelet cannot probe a
+        # loopback-only bridge, so its readiness endpoint is polled here, through the port-forward.
+        self.wait_bridge_ready(namespace, name, forwards[0].port, forwards[1].port)
         pod_ip = ((self.kube.get("v1", "Pod", namespace, name) or {}).get("status") or {}).get("podIP")
         management = (
-            f"http://127.0.0.1:{forwards[1].port}" if int(self.profile.bridge_version[0]) >= 1 else None
+            f"http://127.0.0.1:{forwards[1].port}"
+            if contract.bridge_uses_management_port(self.profile.bridge_version)
+            else None
         )
         return Sidecar(
             name=name,
             bridge_url=f"http://127.0.0.1:{forwards[0].port}",
             outside_urls=[f"http://{pod_ip}:{BRIDGE_HTTP_PORT}"] if pod_ip else [],
             management_url=management,
+        )
+
+    def wait_bridge_ready(
+        self,
+        namespace: str,
+        pod: str,
+        http_port: int,
+        management_port: int,
+        timeout: float = BRIDGE_READY_TIMEOUT_S,
+        interval: float = 2.0,
+    ) -> None:
+        """Poll the bridge's /ready (strimzi_contract.bridge_readiness) on the forwarded local ports until it
+        answers its ready status; on timeout the pod's events and the bridge container's log are the evidence."""
+        port, path, status = contract.bridge_readiness(
+            self.profile.bridge_version, http_port, management_port
+        )
+        url = f"http://127.0.0.1:{port}{path}"
+        wait_until(
+            lambda: httpx.get(url, timeout=5).status_code == status,
+            describe=f"the bridge {self.profile.bridge_version} in pod {namespace}/{pod} to answer {status} on {path}",
+            timeout=timeout,
+            interval=interval,
+            retry_on=(httpx.TransportError,),
+            diagnose=lambda: diagnostics.pod_evidence(self.kube, namespace, pod, BRIDGE_CONTAINER),
         )
 
     def try_from_outside(self, namespace: str, url: str) -> str | None:
@@ -252,3 +360,11 @@ class KubernetesPlatform:
 
     def close(self) -> None:
         self.kube.api_client.close()
+
+
+def _uses_node_ports(resource: dict[str, Any]) -> bool:
+    """A Kafka with a nodeport listener: it takes fixed node ports an earlier cluster may still hold."""
+    if resource.get("kind") != "Kafka":
+        return False
+    listeners = ((resource.get("spec") or {}).get("kafka") or {}).get("listeners") or []
+    return any(listener.get("type") == "nodeport" for listener in listeners)

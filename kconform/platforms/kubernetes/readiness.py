@@ -4,6 +4,12 @@ Strimzi reports success as condition `Ready` = "True" and failure as condition `
 Ready = "False"); `Warning` conditions carry advice. A status is only current when `status.observedGeneration`
 equals `metadata.generation` — after an edit the old Ready condition is stale. KafkaNodePool has no conditions
 at all: it is ready once the operator has assigned node IDs.
+
+A failed reconcile also writes the current observedGeneration, and the operator retries on its next
+reconcile (KafkaAssemblyOperator.createOrUpdate): a NotReady condition is final only when its reason is a
+configuration error no retry can fix (strimzi_contract.FINAL_REASONS). Any other NotReady (a timeout while
+images pull, a NodePort still held by a terminating namespace) keeps the wait going, its message kept as
+evidence for the timeout.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kconform import strimzi_contract as contract
 from kconform.errors import ResourceFailed
 
 NO_CONDITION_KINDS = frozenset({"KafkaNodePool"})
@@ -19,7 +26,8 @@ NO_CONDITION_KINDS = frozenset({"KafkaNodePool"})
 @dataclass(frozen=True)
 class ReadyState:
     ready: bool
-    failed_message: str | None = None
+    failed_message: str | None = None  # a final NotReady: stop waiting
+    retrying_message: str | None = None  # a NotReady the operator retries: keep waiting, show it on timeout
     stale: bool = False
     warnings: tuple[str, ...] = field(default=())
 
@@ -49,13 +57,15 @@ def evaluate(resource: dict[str, Any]) -> ReadyState:
         return ReadyState(ready=False, stale=True, warnings=warnings)
     for condition in conditions:
         if condition.get("type") == "NotReady" and condition.get("status") == "True":
-            return ReadyState(ready=False, failed_message=_describe(condition), warnings=warnings)
+            if contract.is_final(condition):
+                return ReadyState(ready=False, failed_message=_describe(condition), warnings=warnings)
+            return ReadyState(ready=False, retrying_message=_describe(condition), warnings=warnings)
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
     return ReadyState(ready=ready, warnings=warnings)
 
 
 def check(resource: dict[str, Any]) -> dict[str, Any] | None:
-    """For wait_until: the resource when ready, None when not yet; ResourceFailed on NotReady."""
+    """For wait_until: the resource when ready, None when not yet; ResourceFailed on a final NotReady."""
     state = evaluate(resource)
     if state.failed_message is not None:
         meta = resource.get("metadata") or {}
@@ -79,6 +89,8 @@ def summary(resource: dict[str, Any] | None) -> str:
             f"; status is stale (observedGeneration {status.get('observedGeneration')} "
             f"< generation {(resource.get('metadata') or {}).get('generation')})"
         )
+    if state.retrying_message:
+        text += f"; NotReady, the operator retries: {state.retrying_message}"
     if state.warnings:
         text += "; warnings: " + " | ".join(state.warnings)
     return text

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kconform import resources
-from kconform.platforms.kubernetes import client_pod, external, install
+from kconform.platforms.kubernetes import client_pod, external, install, ownership
 from kconform.platforms.kubernetes.providers import provider_for
 from kconform.platforms.kubernetes.providers.kind import render_config
 from kconform.platforms.kubernetes.settings import KubeSettings
@@ -34,11 +34,8 @@ class Step:
 
 
 def namespace_manifest(name: str, run_id: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "labels": {resources.RUN_LABEL: run_id}},
-    }
+    """A namespace kconform creates (never one that exists already: see `ownership`)."""
+    return ownership.namespace_manifest(name, run_id)
 
 
 def example_cluster(settings: KubeSettings, namespace: str, host: str) -> list[dict[str, Any]]:
@@ -117,12 +114,24 @@ def build(
         steps.append(Step(f"create the {provider.name} cluster", argv=argv, notes=create_notes))
     if settings.provider != "existing":
         steps.append(Step("record the cluster fingerprint", manifest=fingerprint.to_configmap()))
-    steps.append(
-        Step("operator namespace", manifest=namespace_manifest(settings.operator_namespace, settings.run_id))
-    )
-    context = provider.kubeconfig_context()
-    for item in install.steps(settings, context):
-        steps.append(Step(item.describe, argv=item.argv, url=item.url))
+    if settings.installs_strimzi:
+        steps.append(
+            Step(
+                "operator namespace",
+                manifest=namespace_manifest(settings.operator_namespace, settings.run_id),
+                notes=("created only when absent; a namespace kconform did not create is refused",),
+            )
+        )
+        context = provider.kubeconfig_context()
+        for item in install.steps(settings, context):
+            steps.append(Step(item.describe, argv=item.argv, url=item.url))
+    else:
+        steps.append(
+            Step(
+                "find the installed Strimzi Cluster Operator (Deployment strimzi-cluster-operator, any "
+                "namespace) and take its version's profile; nothing is installed",
+            )
+        )
     steps.append(
         Step(
             f"wait for Deployment {settings.operator_namespace}/{install.DEPLOYMENT} to be Available",

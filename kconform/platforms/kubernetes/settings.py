@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from kconform.config import RunConfig
 from kconform.errors import UsageError
 from kconform.versions import KRAFT, PROVIDERS, Profile, check_mode
 
-INSTALL_METHODS = ("helm", "yaml")
+# helm / yaml: kconform installs the pinned Strimzi; installed: test the operator already on the cluster
+# (the default, and the only choice without --install, on provider `existing`).
+INSTALLED = "installed"
+INSTALL_METHODS = ("helm", "yaml", INSTALLED)
 DEFAULT_CLIENT_IMAGE = "python:3.11-slim"
+DEFAULT_CLUSTER_NAME = "kconform"
 # Fixed NodePorts: kind maps each one to the same port on 127.0.0.1 (extraPortMappings need fixed ports),
 # k3s binds them the same way. The first is a listener's bootstrap, the rest its brokers.
 FIXED_NODE_PORTS: tuple[int, ...] = tuple(range(32100, 32108))
+
+
+@dataclass(frozen=True)
+class SetupBudget:
+    """Seconds each setup phase may take, sized for a cold CI runner (2 CPUs, every image pulled once).
+
+    Setup runs before the first test, outside pytest-timeout's per-test limit; a phase that runs out says
+    which phase it was. `KCONFORM_SETUP_SCALE` multiplies every budget (e.g. 2 for a slow machine).
+    """
+
+    create_cluster: float = 900.0  # kind: node image pull (~1 GB) and control plane + 2 workers Ready
+    install: float = 600.0  # CRDs applied, chart or release YAML installed
+    operator_available: float = 600.0  # operator image pulled, Deployment Available
+
+    @classmethod
+    def from_env(cls) -> SetupBudget:
+        try:
+            scale = float(os.environ.get("KCONFORM_SETUP_SCALE", "1") or "1")
+        except ValueError:
+            raise UsageError("KCONFORM_SETUP_SCALE must be a number, e.g. 2") from None
+        if scale <= 0:
+            raise UsageError("KCONFORM_SETUP_SCALE must be greater than 0")
+        base = cls()
+        return cls(base.create_cluster * scale, base.install * scale, base.operator_available * scale)
 
 
 @dataclass(frozen=True)
@@ -22,29 +51,38 @@ class KubeSettings:
     provider: str = "kind"
     mode: str = KRAFT
     install: str = "helm"
-    cluster_name: str = "kconform"
+    cluster_name: str = DEFAULT_CLUSTER_NAME  # env KCONFORM_CLUSTER_NAME
     context: str | None = None  # kubeconfig context (provider `existing`, or to override)
     kubeconfig: str | None = None
     kubernetes_version: str | None = None  # None: the profile's newest pinned node image
     operator_namespace: str = "strimzi"
     watch_namespaces: tuple[str, ...] = ()  # empty: the operator watches every namespace
+    # --keep: a k3s container outlives the run (kind and minikube clusters always stay, for reuse).
     keep_cluster: bool = False
     client_image: str = DEFAULT_CLIENT_IMAGE
     client_pip_install: bool = True  # False for an air-gapped image that already has kafka-python
-    k3s_image: str | None = None
+    k3s_image: str | None = None  # env KCONFORM_K3S_IMAGE; default from the profile's Kubernetes
     node_ports: tuple[int, ...] = field(default=FIXED_NODE_PORTS)
+    budget: SetupBudget = field(default_factory=SetupBudget)
+    external_host: str | None = None  # where this machine reaches node ports (provider existing)
 
     @classmethod
     def from_run_config(cls, config: RunConfig, profile: Profile, mode: str) -> KubeSettings:
-        """The settings of one run's cluster, from the run's configuration."""
+        """The settings of one run's cluster, from the run's configuration (and KCONFORM_* variables)."""
+        provider = config.provider or "kind"
+        install = config.install or (INSTALLED if provider == "existing" else "helm")
         return cls(
             profile=profile,
             run_id=config.run_id,
-            provider=config.provider or "kind",
+            provider=provider,
             mode=mode,
-            install=config.install,
+            install=install,
+            cluster_name=os.environ.get("KCONFORM_CLUSTER_NAME") or DEFAULT_CLUSTER_NAME,
             context=config.context,
             kubernetes_version=config.kubernetes,
+            k3s_image=os.environ.get("KCONFORM_K3S_IMAGE") or None,
+            budget=SetupBudget.from_env(),
+            external_host=config.external_host,
             keep_cluster=config.keep,
         )
 
@@ -53,6 +91,20 @@ class KubeSettings:
             raise UsageError(f"unknown provider {self.provider!r}; choose one of: {', '.join(PROVIDERS)}")
         if self.install not in INSTALL_METHODS:
             raise UsageError(f"unknown install method {self.install!r}; choose one of: helm, yaml")
+        if self.install == INSTALLED and self.provider != "existing":
+            raise UsageError(
+                f"a {self.provider} cluster is created by kconform and has no Strimzi yet: "
+                "use --install helm or --install yaml"
+            )
         check_mode(self.profile, self.mode)
         if self.provider == "existing" and not self.context:
             raise UsageError("provider 'existing' needs a kubeconfig context: pass --context NAME")
+        if not self.cluster_name.replace("-", "").isalnum() or self.cluster_name != self.cluster_name.lower():
+            raise UsageError(
+                f"cluster name {self.cluster_name!r} must be lower-case letters, digits and '-' "
+                "(KCONFORM_CLUSTER_NAME)"
+            )
+
+    @property
+    def installs_strimzi(self) -> bool:
+        return self.install != INSTALLED

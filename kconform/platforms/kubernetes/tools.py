@@ -39,6 +39,9 @@ class ToolDownload:
     member: str | None = None  # path inside a .tar.gz; None for a bare binary
 
 
+# The pinned version of each tool; a binary of that version in `cached_path` is used without a download.
+PINNED_VERSIONS = {"kind": KIND_VERSION, "kubectl": "v1.35.5", "helm": "v3.20.0"}
+
 _KIND = f"https://kind.sigs.k8s.io/dl/{KIND_VERSION}/kind-{{os}}-{{arch}}"
 _KUBECTL = "https://dl.k8s.io/release/v1.35.5/bin/{os}/{arch}/kubectl"
 _HELM = "https://get.helm.sh/helm-v3.20.0-{os}-{arch}.tar.gz"
@@ -140,23 +143,43 @@ def ensure_tool(
     downloads: dict[tuple[str, str, str], ToolDownload] | None = None,
     base_dir: Path | None = None,
 ) -> Path:
-    """The path of a usable `name`: from PATH, from the cache, or downloaded and verified now."""
+    """The path of a usable `name`: from PATH, from the cache, or downloaded and verified now.
+
+    The path found is registered with `shell`, so every later command runs exactly this binary (a download
+    or a cached build is not on PATH).
+    """
+    found = _find_or_install(name, downloads=downloads, base_dir=base_dir)
+    shell.register(name, found)
+    return found
+
+
+def cached_path(name: str, version: str, base_dir: Path | None = None) -> Path:
+    """Where a tool of a pinned version lives in the cache (`.ci/run` builds kind straight into it)."""
+    return (base_dir or tools_dir()) / f"{name}-{version}" / name
+
+
+def _find_or_install(
+    name: str,
+    *,
+    downloads: dict[tuple[str, str, str], ToolDownload] | None,
+    base_dir: Path | None,
+) -> Path:
     on_path = shutil.which(name)
     if on_path:
         return Path(on_path)
     system, arch = host_platform()
     download = (DOWNLOADS if downloads is None else downloads).get((name, system, arch))
     hint = INSTALL_HINTS.get(name, "")
-    if download is None:
+    version = download.version if download is not None else PINNED_VERSIONS.get(name)
+    cached = cached_path(name, version, base_dir) if version else None
+    if cached is not None and cached.is_file() and os.access(cached, os.X_OK):
+        return cached
+    if download is None or cached is None:
         raise MissingPrerequisite(
             f"{name} is not on PATH and kconform has no verified download for {system}/{arch}; "
             f"install it: {hint}"
         )
-    target_dir = (base_dir or tools_dir()) / f"{name}-{download.version}"
-    cached = target_dir / name
-    if cached.is_file() and os.access(cached, os.X_OK):
-        return cached
-    return install(name, download, target_dir)
+    return install(name, download, cached.parent)
 
 
 def check_docker() -> None:

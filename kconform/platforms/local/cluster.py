@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kconform import strimzi_contract as contract
 from kconform.clients.operations import Credentials, Endpoint
 from kconform.errors import PlatformError
 from kconform.forwarding import Forwarder
 from kconform.platforms.local import jars, topology
+from kconform.platforms.local import secrets as local_secrets
 from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import CertificateAuthority, write_pem
 from kconform.platforms.local.ports import free_ports, wait_for_port
@@ -68,6 +70,7 @@ class LocalKafka:
     admin_credentials: Credentials | None = None
     started_at: float = 0.0
     ready_after_s: float = 0.0
+    _secrets: dict[str, dict[str, bytes]] = field(default_factory=dict, repr=False)
 
     def listener(self, name: str) -> ListenerSpec:
         for item in self.topology.listeners:
@@ -80,34 +83,38 @@ class LocalKafka:
         ports = [self.node_ports[b.node_id].replication for b in self.topology.brokers]
         return Endpoint(bootstrap=",".join(f"localhost:{p}" for p in ports), tls=True)
 
-    def secrets(self) -> dict[str, dict[str, str]]:
-        """The Secrets the operator creates for the cluster, under Strimzi's names and keys."""
-        name = self.topology.cluster
-        return {
-            f"{name}-cluster-ca-cert": {"ca.crt": self.cluster_ca.cert_pem},
-            f"{name}-cluster-ca": {"ca.key": self.cluster_ca.key_pem},
-            f"{name}-clients-ca-cert": {"ca.crt": self.clients_ca.cert_pem},
-            f"{name}-clients-ca": {"ca.key": self.clients_ca.key_pem},
-        }
+    def secrets(self) -> dict[str, dict[str, bytes]]:
+        """The Secrets the operator creates for the cluster, under Strimzi's names, keys and value types."""
+        if not self._secrets:
+            self._secrets = local_secrets.cluster_secrets(
+                self.topology.cluster, self.cluster_ca, self.clients_ca
+            )
+        return self._secrets
 
     def status_listeners(self) -> list[dict[str, Any]]:
+        """status.listeners in Strimzi's shape (strimzi_contract.listener_status).
+
+        NodePort listeners follow KafkaReconciler.nodePortExternalListenerStatus: each broker's node address
+        of the preferred type (or its advertisedHost) with the bootstrap node port. Internal listeners name
+        the bootstrap Service, `<cluster>-kafka-bootstrap.<namespace>.svc:<port>`
+        (KafkaListenersReconciler.internalServicesReady); the platform's internal clients resolve it.
+        """
         entries = []
         for item in self.topology.listeners:
             if item.type == "nodeport":
-                addresses = [("127.0.0.1", self.bootstrap_ports[item.name])]
+                addresses = contract.nodeport_status_addresses(
+                    topology.listener_resource(item),
+                    {b.node_id: topology.NODE_ADDRESSES for b in self.topology.brokers},
+                    self.bootstrap_ports[item.name],
+                )
             else:
-                addresses = [
-                    ("localhost", self.node_ports[b.node_id].listeners[item.name])
-                    for b in self.topology.brokers
-                ]
-            entry: dict[str, Any] = {
-                "name": item.name,
-                "addresses": [{"host": h, "port": p} for h, p in addresses],
-                "bootstrapServers": ",".join(f"{h}:{p}" for h, p in addresses),
-            }
-            if item.tls:
-                entry["certificates"] = [self.cluster_ca.cert_pem]
-            entries.append(entry)
+                resource = {**topology.listener_resource(item), "port": item.port}
+                host = contract.internal_bootstrap_host(
+                    self.topology.cluster, self.topology.namespace, resource
+                )
+                addresses = [{"host": host, "port": item.port}]
+            certificates = [self.cluster_ca.cert_pem] if item.tls else None
+            entries.append(contract.listener_status(item.name, addresses, certificates))
         return entries
 
     def process_for(self, node: NodeSpec) -> ManagedProcess | None:

@@ -14,6 +14,7 @@ import copy
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,14 @@ from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, ResourceFailed, UsageError
 from kconform.platforms.base import Cell, Sidecar
 from kconform.platforms.local import acls, scram, sidecar
+from kconform.platforms.local import secrets as local_secrets
 from kconform.platforms.local.cluster import LocalKafka, now, start_cluster
 from kconform.platforms.local.java import find_java
 from kconform.platforms.local.ports import free_ports
 from kconform.platforms.local.processes import ProcessSupervisor
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
-from kconform.secrets import Hidden, HiddenData
+from kconform.secrets import Hidden, HiddenData, SecretData
 from kconform.versions import Profile
 from kconform.waits import wait_until
 
@@ -61,7 +63,7 @@ class LocalPlatform:
         self.schemas = schemas or SchemaSet.for_profile(profile)
         self.supervisor = ProcessSupervisor(run_id, log_dir)
         self._resources: dict[Key, dict[str, Any]] = {}
-        self._secrets: dict[tuple[str, str], dict[str, str]] = {}
+        self._secrets: dict[tuple[str, str], Mapping[str, bytes | str]] = {}
         self._clusters: dict[tuple[str, str], LocalKafka] = {}
         self._sidecars: dict[tuple[str, str], sidecar.RunningSidecar] = {}
         self._namespaces: set[str] = set()
@@ -181,18 +183,22 @@ class LocalPlatform:
                 with self._admin(cluster) as admin:
                     admin.delete_topics([topic])
 
-    def read_secret(self, namespace: str, name: str) -> dict[str, str]:
+    def read_secret(self, namespace: str, name: str) -> SecretData:
         for (ns, _), cluster in self._clusters.items():
             if ns == namespace and name in cluster.secrets():
-                return dict(cluster.secrets()[name])
+                return SecretData.of(cluster.secrets()[name])
         found = self._secrets.get((namespace, name))
         if found is None:
             raise PlatformError(f"Secret {namespace}/{name} does not exist")
-        return dict(found)
+        return SecretData.of(found)
 
     # ------------------------------------------------------------------ clients and addresses
     def internal_clients(self, namespace: str) -> ClientRunner:
-        return InProcessRunner()
+        """Clients on this machine, with the namespace's Service names (as status.listeners reports them)
+        resolved to the processes, the way cluster DNS and the bootstrap Service would."""
+        return ServiceResolvingRunner(
+            InProcessRunner(), lambda servers: self.resolve_service(namespace, servers)
+        )
 
     def external_clients(self) -> ClientRunner:
         return InProcessRunner()
@@ -216,7 +222,7 @@ class LocalPlatform:
             supervisor=self.supervisor,
             work_dir=self.work_dir / namespace,
             read_secret=lambda secret: self.read_secret(namespace, secret),
-            resolve_bootstrap=lambda servers: self._resolve_service(namespace, servers),
+            resolve_bootstrap=lambda servers: self.resolve_service(namespace, servers),
             timeout=120,
         )
         self._sidecars[(namespace, name)] = running
@@ -380,11 +386,7 @@ class LocalPlatform:
         password = None
         if auth == "tls" and (namespace, name) not in self._secrets:
             issued = cluster.clients_ca.issue(name)
-            self._secrets[(namespace, name)] = {
-                "ca.crt": cluster.clients_ca.cert_pem,
-                "user.crt": issued.cert_pem,
-                "user.key": issued.key_pem,
-            }
+            self._secrets[(namespace, name)] = local_secrets.tls_user_secret(name, cluster.clients_ca, issued)
         elif auth == scram.SCRAM:
             password = scram.desired_password(
                 user, self._secrets.get((namespace, name)), lambda secret: self.read_secret(namespace, secret)
@@ -439,7 +441,7 @@ class LocalPlatform:
         resource["status"]["conditions"] = [condition]
         resource["status"]["observedGeneration"] = resource["metadata"]["generation"]
 
-    def _resolve_service(self, namespace: str, servers: str) -> str:
+    def resolve_service(self, namespace: str, servers: str) -> str:
         """Map `<cluster>-kafka-bootstrap[.<ns>[.svc[...]]]:<port>` to the listener's local address."""
         resolved = []
         for server in servers.split(","):
@@ -454,3 +456,16 @@ class LocalPlatform:
             broker = cluster.topology.brokers[0]
             resolved.append(f"localhost:{cluster.node_ports[broker.node_id].listeners[listener.name]}")
         return ",".join(resolved)
+
+
+class ServiceResolvingRunner:
+    """A ClientRunner that rewrites a request's bootstrap from Service names to local addresses first."""
+
+    def __init__(self, runner: ClientRunner, resolve: Callable[[str], str]) -> None:
+        self._runner = runner
+        self._resolve = resolve
+
+    def run(self, req: dict[str, Any]) -> Any:
+        endpoint = dict(req["endpoint"])
+        endpoint["bootstrap"] = self._resolve(endpoint["bootstrap"])
+        return self._runner.run({**req, "endpoint": endpoint})

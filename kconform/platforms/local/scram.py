@@ -72,7 +72,7 @@ def password_ref(user: Mapping[str, Any]) -> tuple[str, str] | None:
 
 def desired_password(
     user: Mapping[str, Any],
-    existing: Mapping[str, str] | None,
+    existing: Mapping[str, bytes | str] | None,
     read_secret: Any,
 ) -> str:
     """KafkaUserModel.maybeGeneratePassword: the referenced Secret's value, else the existing, else new."""
@@ -96,8 +96,9 @@ def desired_password(
         if not text:
             raise ResourceFailed(f"KafkaUser {name}: The requested user password is empty.")
         return text
-    if existing and existing.get(KEY_PASSWORD):
-        return Hidden(existing[KEY_PASSWORD])
+    kept = existing.get(KEY_PASSWORD) if existing else None
+    if kept:
+        return Hidden(kept.decode("utf-8") if isinstance(kept, bytes) else kept)
     return generate_password()
 
 

@@ -20,12 +20,14 @@ from typing import Any
 import httpx
 
 from kconform import paths
+from kconform import strimzi_contract as contract
 from kconform.errors import MissingPrerequisite, UsageError
 from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import write_pem
 from kconform.platforms.local.ports import free_ports
 from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
 from kconform.resources import parse_properties, render_properties
+from kconform.secrets import text as secret_text
 from kconform.waits import wait_until
 
 
@@ -53,7 +55,7 @@ def bridge_home(version: str) -> Path:
 
 def uses_management_port(version: str) -> bool:
     """Bridge 1.0.0 moved /healthy and /ready to a management port (8081) answering 200."""
-    return int(version.split(".")[0]) >= 1
+    return contract.bridge_uses_management_port(version)
 
 
 @dataclass
@@ -65,7 +67,7 @@ class RunningSidecar:
 
 
 def container_env(
-    container: Mapping[str, Any], read_secret: Callable[[str], Mapping[str, str]]
+    container: Mapping[str, Any], read_secret: Callable[[str], Mapping[str, bytes]]
 ) -> dict[str, str]:
     """The container's environment with `valueFrom.secretKeyRef` resolved from the namespace's Secrets."""
     env: dict[str, str] = {}
@@ -81,7 +83,8 @@ def container_env(
         data = read_secret(ref["name"])
         if ref["key"] not in data:
             raise UsageError(f"env {item['name']}: Secret {ref['name']} has no key {ref['key']!r}")
-        env[item["name"]] = data[ref["key"]]
+        # An environment variable holds text; the kubelet would pass binary keys through as bytes.
+        env[item["name"]] = secret_text(data, ref["key"], source=f"Secret {ref['name']}")
     return env
 
 
@@ -94,7 +97,7 @@ def start_bridge(
     java: JavaRuntime,
     supervisor: ProcessSupervisor,
     work_dir: Path,
-    read_secret: Callable[[str], Mapping[str, str]],
+    read_secret: Callable[[str], Mapping[str, bytes]],
     resolve_bootstrap: Callable[[str], str],
     timeout: float,
 ) -> RunningSidecar:
@@ -131,10 +134,8 @@ def start_bridge(
     shell = shutil.which("bash") or "/bin/sh"
     argv = [shell, str(home / "bin" / "kafka_bridge_run.sh"), f"--config-file={config_path}"]
     process = supervisor.start(f"{name}-bridge", argv, env=env, cwd=home)
-    if uses_management_port(version):
-        ready_url, ready_status = f"http://127.0.0.1:{management_port}/ready", 200
-    else:
-        ready_url, ready_status = f"http://127.0.0.1:{http_port}/ready", 204
+    ready_port, ready_path, ready_status = contract.bridge_readiness(version, http_port, management_port)
+    ready_url = f"http://127.0.0.1:{ready_port}{ready_path}"
 
     def answered() -> bool:
         process.ensure_alive()

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kconform import strimzi_contract as contract
 from kconform.errors import UsageError
 
 REPLICATION = "REPLICATION-9091"
@@ -196,28 +197,42 @@ class TlsFiles:
     clients_ca: str  # PEM of the clients CA (listeners with tls authentication)
 
 
+# The one "node" every local process runs on, shaped like a kind node's status.addresses: an InternalIP this
+# machine reaches, and a Hostname it cannot resolve (the reserved `.invalid` TLD, RFC 6761), as a test host
+# cannot resolve a kind node's container name. NodeUtils.findAddress picks from these as on a cluster.
+NODE_ADDRESSES: tuple[Mapping[str, str], ...] = (
+    {"type": "InternalIP", "address": LOOPBACK},
+    {"type": "Hostname", "address": "kconform-local-node.invalid"},
+)
+
+
+def listener_resource(listener: ListenerSpec) -> dict[str, Any]:
+    """The listener as it appears in spec.kafka.listeners (what the contract's rules read)."""
+    return {"name": listener.name, "type": listener.type, "configuration": dict(listener.configuration)}
+
+
 def advertised_address(
     topology: Topology, listener: ListenerSpec, node: NodeSpec, bound_port: int
 ) -> tuple[str, int]:
     """What a broker advertises for a listener.
 
     Internal listeners: `localhost:<port>` — the name the broker certificate carries and a client on this
-    machine resolves. Node ports: the per-broker override (advertisedHost/advertisedPort) when set; without it,
-    Strimzi would advertise the node's address, which on a real cluster is often one the external client cannot
-    reach — the local platform reproduces that with the pod's in-cluster DNS name, which does not resolve here.
+    machine resolves. Node ports, as Strimzi does (KafkaListenersReconciler.nodePortServicesReady and the
+    kafka-init InitWriter): the broker's advertisedHost override, else the node's address of the preferred
+    type (strimzi_contract.find_address over NODE_ADDRESSES); the advertisedPort override, else the broker's
+    own node port (here the port it binds).
     """
-    if listener.type == "nodeport":
-        for override in listener.configuration.get("brokers") or []:
-            if int(override.get("broker", -1)) == node.node_id:
-                host = override.get("advertisedHost")
-                port = override.get("advertisedPort")
-                if host or port:
-                    return (host or "localhost", int(port or bound_port))
-        return (
-            f"{node.pod_name(topology.cluster)}.{topology.cluster}-kafka-brokers.{topology.namespace}.svc",
-            bound_port,
-        )
-    return ("localhost", bound_port)
+    if listener.type != "nodeport":
+        return ("localhost", bound_port)
+    resource = listener_resource(listener)
+    host = contract.broker_advertised_host(resource, node.node_id) or contract.find_address(
+        NODE_ADDRESSES, contract.preferred_address_type(resource)
+    )
+    port = bound_port
+    for override in listener.configuration.get("brokers") or []:
+        if int(override.get("broker", -1)) == node.node_id and override.get("advertisedPort"):
+            port = int(override["advertisedPort"])
+    return (host or LOOPBACK, port)
 
 
 def server_properties(

@@ -11,10 +11,11 @@ from kconform.platforms.kubernetes.settings import KubeSettings
 class ExistingProvider:
     name = "existing"
 
-    def __init__(self, settings: KubeSettings, external_host: str = "127.0.0.1") -> None:
+    def __init__(self, settings: KubeSettings, external_host: str | None = None) -> None:
         self.settings = settings
-        # Where this machine reaches node ports; the platform refines it from the nodes' addresses.
-        self.external_host = external_host
+        # Where this machine reaches node ports: --external-host; empty means the platform takes a node's
+        # address by Strimzi's rule (external.external_host_from_nodes).
+        self.external_host = external_host or settings.external_host or ""
 
     def required_tools(self) -> tuple[str, ...]:
         return ()

@@ -1,6 +1,7 @@
 """k3s in one Docker container through testcontainers' K3SContainer; node ports bound 1:1 on the host.
 
-The container lives as long as this process (testcontainers reaps it), so a k3s cluster is never reused.
+A k3s cluster is never reused: its container is removed at the end of the run (and by testcontainers' reaper
+when the process dies), and a container that could not start is removed at once.
 """
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kconform.errors import MissingPrerequisite
+from kconform import progress
+from kconform.errors import MissingPrerequisite, PlatformError, UsageError
 from kconform.paths import cache_dir
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
 from kconform.platforms.kubernetes.providers.base import ClusterInfo, version_from_image
@@ -19,13 +21,43 @@ K3S_CONTEXT = "default"  # the context name in k3s.yaml
 
 
 def image(settings: KubeSettings) -> str:
+    """KCONFORM_K3S_IMAGE, else the k3s build of --kubernetes, else of the profile's newest pinned Kubernetes.
+
+    k3s publishes `v<kubernetes>+k3s<n>` as the Docker tag `v<kubernetes>-k3s<n>`; the first build (`k3s1`)
+    of each Kubernetes patch release is taken.
+    """
     if settings.k3s_image:
         return settings.k3s_image
-    if settings.kubernetes_version:
-        return f"rancher/k3s:v{settings.kubernetes_version.lstrip('v')}-k3s1"
-    raise MissingPrerequisite(
-        "provider k3s needs a pinned image: pass --k3s-image rancher/k3s:<tag> or --kubernetes-version X.Y.Z"
-    )
+    version = settings.kubernetes_version
+    if version is None:
+        images = settings.profile.kind_node_images
+        version = images[-1].kubernetes if images else None
+    if version is None:
+        raise UsageError("provider k3s needs a Kubernetes version: pass --kubernetes X.Y.Z")
+    return f"rancher/k3s:v{version.lstrip('v')}-k3s1"
+
+
+def container_name(settings: KubeSettings) -> str:
+    """Unique per run, so a user's own containers and other runs are never touched."""
+    return f"{settings.cluster_name}-k3s-{settings.run_id}"
+
+
+def check_testcontainers(settings: KubeSettings) -> None:
+    """testcontainers must know how to reach a container from here, or K3SContainer fails on creation.
+
+    Inside a container (a `/.dockerenv` file) it cannot tell a Docker engine running in this container
+    from one on the host; it then asks a container that does not exist yet for its gateway.
+    """
+    from testcontainers.community.k3s import K3SContainer
+
+    try:
+        K3SContainer(image=image(settings))
+    except Exception as err:
+        raise MissingPrerequisite(
+            f"testcontainers cannot tell how to reach Docker containers from here ({err}); set "
+            "TESTCONTAINERS_CONNECTION_MODE=docker_host when the Docker engine runs in this container, "
+            "or TC_HOST to the engine's address"
+        ) from None
 
 
 class K3sProvider:
@@ -54,6 +86,8 @@ class K3sProvider:
             [
                 "docker",
                 "run",
+                "--name",
+                container_name(self.settings),
                 "--privileged",
                 "--tmpfs",
                 "/run",
@@ -74,11 +108,20 @@ class K3sProvider:
     def create(self) -> ClusterInfo:
         from testcontainers.community.k3s import K3SContainer  # imported late: pulls in the docker SDK
 
-        container = K3SContainer(image=image(self.settings))
+        container = K3SContainer(image=image(self.settings)).with_name(container_name(self.settings))
         for port in self.settings.node_ports:
             container.with_bind_ports(port, port)
-        container.start()
+        progress.report(f"starting k3s container {container_name(self.settings)} ({image(self.settings)})")
         self._container = container
+        try:
+            container.start()  # pulls the image, then waits for the node controller's first sync
+        except Exception as err:  # the docker SDK and testcontainers raise many types; all mean "not created"
+            self.delete()
+            raise PlatformError(
+                f"k3s container {container_name(self.settings)} ({image(self.settings)}) could not be "
+                f"started: {type(err).__name__}: {err}"
+            ) from err
+        progress.report("k3s is up")
         self.kubeconfig_path.parent.mkdir(parents=True, exist_ok=True)
         self.kubeconfig_path.write_text(container.config_yaml())
         self.kubeconfig_path.chmod(0o600)
@@ -93,8 +136,9 @@ class K3sProvider:
 
     def delete(self) -> None:
         if self._container is not None:
-            self._container.stop()
-            self._container = None
+            container, self._container = self._container, None
+            if container._container is not None:  # started (or created) before the failure
+                container.stop()
         Path(self.kubeconfig_path).unlink(missing_ok=True)
 
     def fingerprint(self) -> Fingerprint:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kconform.errors import UsageError
+from kconform import progress
+from kconform.errors import PlatformError, UsageError
 from kconform.paths import MANIFESTS_DIR, cache_dir
 from kconform.platforms.kubernetes import shell
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
@@ -16,11 +18,19 @@ from kconform.platforms.kubernetes.settings import KubeSettings
 
 TEMPLATE = MANIFESTS_DIR / "kind" / "cluster.yaml"
 LISTEN_ADDRESS = "127.0.0.1"
-CREATE_TIMEOUT_S = 600.0
+
+
+NODE_IMAGE_ENV = "KCONFORM_KIND_NODE_IMAGE"
 
 
 def node_image(settings: KubeSettings) -> str | None:
-    """The pinned node image for the requested Kubernetes version (newest pinned one by default)."""
+    """The pinned node image for the requested Kubernetes version (newest pinned one by default).
+
+    KCONFORM_KIND_NODE_IMAGE replaces it (a mirror of the same image, or a test's unpullable image).
+    """
+    override = os.environ.get(NODE_IMAGE_ENV)
+    if override:
+        return override
     images = settings.profile.kind_node_images
     if settings.kubernetes_version is None:
         return images[-1].image if images else None
@@ -90,9 +100,28 @@ class KindProvider:
         return self.config_path
 
     def create(self) -> ClusterInfo:
+        """Create the cluster, showing kind's progress lines (node image pull, control plane, workers).
+
+        kind gives up on an image it cannot pull within seconds and removes its node containers when
+        creation fails (`--retain` is not passed), so a failure leaves nothing behind.
+        """
         self.write_config()
+        seen: list[str] = []
         for argv in self.commands_for_create():
-            shell.run(argv, timeout=CREATE_TIMEOUT_S)
+
+            def show(line: str) -> None:
+                seen.append(line)
+                progress.report(f"kind: {line.strip()}")
+
+            try:
+                shell.stream(argv, timeout=self.settings.budget.create_cluster, on_line=show)
+            except PlatformError as err:
+                # kind's own "ERROR: ..." line says what went wrong (e.g. the node image pull): lead with it.
+                errors = [line.strip() for line in seen if line.strip().startswith("ERROR:")]
+                reason = errors[-1] if errors else str(err).splitlines()[0]
+                raise PlatformError(
+                    f"kind could not create cluster {self.settings.cluster_name}: {reason}\n{err}"
+                ) from err
         return ClusterInfo(self.kubeconfig_context(), None, LISTEN_ADDRESS, created=True)
 
     def info(self) -> ClusterInfo:
@@ -104,6 +133,7 @@ class KindProvider:
 
     def delete(self) -> None:
         shell.run(["kind", "delete", "cluster", "--name", self.settings.cluster_name], timeout=300)
+        self.config_path.unlink(missing_ok=True)
 
     def fingerprint(self) -> Fingerprint:
         image = node_image(self.settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from kconform import progress
 from kconform.platforms.kubernetes import shell
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
 from kconform.platforms.kubernetes.providers.base import ClusterInfo, version_from_image
@@ -64,7 +65,11 @@ class MinikubeProvider:
 
     def create(self) -> ClusterInfo:
         for argv in self.commands_for_create():
-            shell.run(argv, timeout=CREATE_TIMEOUT_S)
+            shell.stream(
+                argv,
+                timeout=max(CREATE_TIMEOUT_S, self.settings.budget.create_cluster),
+                on_line=lambda line: progress.report(f"minikube: {line.strip()}"),
+            )
         return ClusterInfo(self.kubeconfig_context(), None, self._ip(), created=True)
 
     def info(self) -> ClusterInfo:

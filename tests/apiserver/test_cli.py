@@ -1,0 +1,87 @@
+"""The kconform CLI against a real API server through a kubeconfig (KUBECONFIG), as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kconform.platforms.kubernetes import ownership
+from tests.apiserver.conftest import ServerPool
+
+pytestmark = pytest.mark.apiserver
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(kubeconfig: Path, tmp_path: Path) -> dict[str, str]:
+    # kind is kept off PATH: `clean --all` deletes kind clusters named kconform*, which are not this test's.
+    path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
+    assert not shutil.which("kind", path=path), "a kind on /usr/bin would let this test delete kind clusters"
+    return {
+        **os.environ,
+        "KUBECONFIG": str(kubeconfig),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "PATH": path,
+        "KCONFORM_CACHE": str(tmp_path / "cache"),
+    }
+
+
+def _kconform(args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kconform", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_run_on_a_cluster_without_strimzi_stops_with_one_line(servers: ServerPool, tmp_path: Path) -> None:
+    """Target behaviour (issue 8): on --provider existing with no operator, kconform tests the Strimzi that
+    is installed — there is none — so it stops before any test: exit 2, a line saying to install Strimzi or
+    pass --install."""
+    running = servers.get("1.2.0")
+    result = _kconform(
+        [
+            "run",
+            "--platform",
+            "kubernetes",
+            "--provider",
+            "existing",
+            "--context",
+            running.context,
+            "--reports",
+            str(tmp_path / "reports"),
+        ],
+        _env(running.kubeconfig, tmp_path),
+        timeout=300,
+    )
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 2, output[-3000:]
+    assert len(output.splitlines()) <= 3, output[-3000:]
+    assert "Strimzi" in output and "--install" in output
+
+
+def test_clean_all_leaves_namespaces_kconform_did_not_create(servers: ServerPool, tmp_path: Path) -> None:
+    running = servers.get("1.2.0")
+    kube = servers.kube("1.2.0")
+    run_id = f"clean{uuid.uuid4().hex[:6]}"
+    ours, users = f"ours-{run_id}", f"users-{run_id}"
+    kube.apply(ownership.namespace_manifest(ours, run_id))  # as kconform creates its namespaces
+    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": users}})
+    result = _kconform(
+        ["clean", "--all", "--context", running.context], _env(running.kubeconfig, tmp_path), timeout=120
+    )
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert ours in result.stdout
+    deleted = kube.get("v1", "Namespace", None, ours)
+    assert deleted is None or deleted["metadata"].get("deletionTimestamp")
+    kept = kube.get("v1", "Namespace", None, users)
+    assert kept is not None and not kept["metadata"].get("deletionTimestamp")

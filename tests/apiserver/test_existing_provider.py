@@ -1,0 +1,346 @@
+"""Provider `existing` against a real kube-apiserver: the Strimzi already installed is found and tested,
+never installed over; namespaces kconform did not create are never touched (issue 8, points 10 and 11).
+
+The operator Deployments below are test doubles playing Strimzi's part: their shape (name, pod labels,
+container name and image `quay.io/strimzi/operator:<v>`, STRIMZI_NAMESPACE) is that of Strimzi's
+`packaging/install/cluster-operator/060-Deployment-strimzi-cluster-operator.yaml` at 0.45.2 and 1.2.0; no
+kubelet runs them. The CRDs are the profile's real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kconform.errors import UsageError
+from kconform.platforms.kubernetes import crds, ownership, preflight
+from kconform.platforms.kubernetes.kube import Kube
+from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings
+from kconform.versions import PROFILES
+from tests.apiserver.conftest import ServerPool
+
+pytestmark = pytest.mark.apiserver
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SERVER = "existing-operator"  # a server of its own: other tests expect no operator on theirs
+
+
+def operator_deployment(namespace: str, image: str, watch: str | None = "*") -> dict[str, Any]:
+    env: list[dict[str, Any]] = [
+        {"name": "STRIMZI_NAMESPACE", "value": watch}
+        if watch is not None
+        else {"name": "STRIMZI_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        {"name": "STRIMZI_DEFAULT_USER_OPERATOR_IMAGE", "value": image},
+    ]
+    labels = {"name": "strimzi-cluster-operator", "strimzi.io/kind": "cluster-operator"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "strimzi-cluster-operator",
+            "namespace": namespace,
+            "labels": {"app": "strimzi"},
+        },
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "strimzi-cluster-operator", "image": image, "env": env}]},
+            },
+        },
+    }
+
+
+@pytest.fixture
+def cluster(servers: ServerPool) -> Iterator[tuple[Kube, Any]]:
+    kube = servers.kube(SERVER)
+    if not kube.crds():
+        crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(PROFILES["1.2.0"])))
+    yield kube, servers.get(SERVER)
+    for deployment in kube.list_objects("apps/v1", "Deployment"):
+        meta = deployment["metadata"]
+        # Background: no garbage collector runs here to finish a foreground deletion.
+        kube.apps.delete_namespaced_deployment(
+            meta["name"], meta["namespace"], propagation_policy="Background"
+        )
+
+
+def _user_namespace(kube: Kube, prefix: str) -> str:
+    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    return name
+
+
+def _settings(running: Any, install: str = INSTALLED, strimzi: str = "1.2.0") -> KubeSettings:
+    return KubeSettings(
+        profile=PROFILES[strimzi],
+        run_id="existing1",
+        provider="existing",
+        install=install,
+        context=running.context,
+        kubeconfig=str(running.kubeconfig),
+    )
+
+
+def test_installed_operator_chooses_the_profile(cluster: tuple[Kube, Any]) -> None:
+    kube, running = cluster
+    namespace = _user_namespace(kube, "users-strimzi")
+    kube.apply(operator_deployment(namespace, "quay.io/strimzi/operator:1.2.0"))
+    assert preflight.installed_profile(_settings(running)) == "1.2.0"
+    checked = preflight.preflight(_settings(running))
+    assert checked.operator_namespace == namespace  # the operator is tested where it runs
+
+
+def test_never_installs_over_an_installed_operator(cluster: tuple[Kube, Any]) -> None:
+    kube, running = cluster
+    kube.apply(operator_deployment(_user_namespace(kube, "users-strimzi"), "quay.io/strimzi/operator:1.2.0"))
+    with pytest.raises(UsageError, match="drop --install"):
+        preflight.check_existing_strimzi(_settings(running, install="yaml"), kube)
+
+
+def test_a_version_outside_the_table_is_one_line(cluster: tuple[Kube, Any]) -> None:
+    kube, running = cluster
+    kube.apply(operator_deployment(_user_namespace(kube, "users-strimzi"), "quay.io/strimzi/operator:0.49.1"))
+    with pytest.raises(UsageError) as caught:
+        preflight.installed_profile(_settings(running))
+    assert "Strimzi 0.49.1 is installed" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_an_operator_watching_only_its_namespace_is_refused(cluster: tuple[Kube, Any]) -> None:
+    """kconform creates its own test namespaces; an operator that cannot see them would never reconcile."""
+    kube, running = cluster
+    kube.apply(
+        operator_deployment(_user_namespace(kube, "users-strimzi"), "quay.io/strimzi/operator:1.2.0", None)
+    )
+    with pytest.raises(UsageError, match="watchAnyNamespace"):
+        preflight.preflight(_settings(running))
+
+
+def test_a_namespace_kconform_did_not_create_is_never_taken(cluster: tuple[Kube, Any]) -> None:
+    kube, _ = cluster
+    users = _user_namespace(kube, "strimzi")
+    with pytest.raises(UsageError, match="did not create"):
+        ownership.ensure_namespace(kube, users, "run1", "Strimzi operator")
+    labels = (kube.get("v1", "Namespace", None, users) or {})["metadata"].get("labels") or {}
+    assert ownership.CREATED_BY_LABEL not in labels and "kconform.io/run" not in labels
+    ours = f"kc-{uuid.uuid4().hex[:6]}"
+    assert ownership.ensure_namespace(kube, ours, "run1", "test namespace") is True
+    assert ownership.ensure_namespace(kube, ours, "run2", "test namespace") is False  # ours: reused
+
+
+def test_clean_all_deletes_only_what_kconform_created(cluster: tuple[Kube, Any], tmp_path: Path) -> None:
+    """The issue's case: an earlier kconform labelled the user's `strimzi` namespace with its run label."""
+    kube, running = cluster
+    run_id = f"clean{uuid.uuid4().hex[:6]}"
+    labelled = f"users-{run_id}"
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": labelled, "labels": {"kconform.io/run": run_id}},
+        }
+    )
+    ours = f"ours-{run_id}"
+    ownership.ensure_namespace(kube, ours, run_id, "test namespace")
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(running.kubeconfig),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "PATH": os.pathsep.join(
+            [str(Path(sys.executable).parent), "/usr/bin", "/bin"]
+        ),  # no kind: no cluster
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "kconform", "clean", "--all", "--context", running.context],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ours in done.stdout and labelled not in done.stdout, done.stdout + done.stderr
+    gone = kube.get("v1", "Namespace", None, ours)
+    assert gone is None or gone["metadata"].get("deletionTimestamp")
+    kept = kube.get("v1", "Namespace", None, labelled)
+    assert kept is not None and not kept["metadata"].get("deletionTimestamp")
+
+
+def test_an_operator_never_available_is_recorded_once(cluster: tuple[Kube, Any], tmp_path: Path) -> None:
+    """Point 4/5: the operator never becomes Available (no kubelet runs it): the setup phase that ran out
+    is named, tried once for the run, and every test of the cell is an error with that one reason."""
+    kube, running = cluster
+    namespace = _user_namespace(kube, "users-strimzi")
+    kube.apply(operator_deployment(namespace, "quay.io/strimzi/operator:1.2.0"))
+    reports = tmp_path / "reports"
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(running.kubeconfig),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "KCONFORM_SETUP_SCALE": "0.01",  # 6 s for the operator phase instead of 600 s
+    }
+    env.pop("KCONFORM_RUN_ID", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kconform",
+            "run",
+            "--platform",
+            "kubernetes",
+            "--provider",
+            "existing",
+            "--context",
+            running.context,
+            "--mode",
+            "kraft",
+            "--reports",
+            str(reports),
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-3000:]
+    assert out.count("Strimzi operator Available ...") == 1  # one setup for the whole run
+    assert "Traceback" not in out and len(out.splitlines()) <= 50, out
+    from kconform.report import read_conformance
+
+    record = read_conformance(reports / "conformance.json")
+    assert record.results and {str(r.status) for r in record.results} == {"error"}
+    assert all(
+        "'Strimzi operator Available' ran out of its 6s budget" in (r.message or "") for r in record.results
+    )
+
+
+RELEASE_YAML_DOUBLE = """\
+# Test double of Strimzi's strimzi-cluster-operator-1.2.0.yaml: the same kinds and names as the release's
+# packaging/install/cluster-operator/ files (010 ServiceAccount, 020 ClusterRole and RoleBinding in namespace
+# myproject, 060 Deployment); no kubelet runs the Deployment here.
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: strimzi-cluster-operator
+  namespace: myproject
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: strimzi-cluster-operator-namespaced
+rules:
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: strimzi-cluster-operator
+  namespace: myproject
+subjects:
+- kind: ServiceAccount
+  name: strimzi-cluster-operator
+  namespace: myproject
+roleRef:
+  kind: ClusterRole
+  name: strimzi-cluster-operator-namespaced
+  apiGroup: rbac.authorization.k8s.io
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: strimzi-cluster-operator
+  namespace: myproject
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {name: strimzi-cluster-operator, strimzi.io/kind: cluster-operator}
+  template:
+    metadata:
+      labels: {name: strimzi-cluster-operator, strimzi.io/kind: cluster-operator}
+    spec:
+      serviceAccountName: strimzi-cluster-operator
+      containers:
+      - name: strimzi-cluster-operator
+        image: quay.io/strimzi/operator:1.2.0
+        env:
+        - name: STRIMZI_NAMESPACE
+          valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+"""
+
+
+def test_an_operator_installed_on_an_existing_cluster_is_removed_at_the_end(
+    servers: ServerPool, tmp_path: Path
+) -> None:
+    """--install yaml on an existing cluster: installed into a namespace kconform creates, and at the end of
+    the run the namespace and the release's cluster-wide RBAC go again; the user's namespaces stay."""
+    kube = servers.kube("install-here")
+    running = servers.get("install-here")
+    if not kube.crds():
+        crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(PROFILES["1.2.0"])))
+    users = _user_namespace(kube, "users")
+    files = tmp_path / "files" / "1.2.0"
+    files.mkdir(parents=True)
+    folder = crds.crd_folder(PROFILES["1.2.0"])
+    (files / "strimzi-crds-1.2.0.yaml").write_text(
+        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
+    )
+    (files / "strimzi-cluster-operator-1.2.0.yaml").write_text(RELEASE_YAML_DOUBLE)
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(running.kubeconfig),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "KCONFORM_SETUP_SCALE": "0.01",
+        "KCONFORM_STRIMZI_FILES": str(tmp_path / "files"),
+    }
+    env.pop("KCONFORM_RUN_ID", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kconform",
+            "run",
+            "--platform",
+            "kubernetes",
+            "--provider",
+            "existing",
+            "--context",
+            running.context,
+            "--install",
+            "yaml",
+            "--profile",
+            "1.2.0",
+            "--mode",
+            "kraft",
+            "--reports",
+            str(tmp_path / "reports"),
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-3000:]  # the operator never became Available: recorded once
+    assert "removing the Strimzi operator this run installed in strimzi" in out
+    operator_ns = kube.get("v1", "Namespace", None, "strimzi")
+    assert operator_ns is None or operator_ns["metadata"].get("deletionTimestamp")
+    role = kube.get(
+        "rbac.authorization.k8s.io/v1", "ClusterRole", None, "strimzi-cluster-operator-namespaced"
+    )
+    assert role is None or role["metadata"].get("deletionTimestamp")
+    kept = kube.get("v1", "Namespace", None, users)
+    assert kept is not None and not kept["metadata"].get("deletionTimestamp")
