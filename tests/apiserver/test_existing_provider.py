@@ -156,6 +156,7 @@ def test_clean_all_deletes_only_what_kconform_created(cluster: tuple[Kube, Any],
         "PATH": os.pathsep.join(
             [str(Path(sys.executable).parent), "/usr/bin", "/bin"]
         ),  # no kind: no cluster
+        "KCONFORM_CACHE": str(tmp_path / "cache"),  # nor kconform's cached kind
     }
     done = subprocess.run(
         [sys.executable, "-m", "kconform", "clean", "--all", "--context", running.context],
