@@ -530,6 +530,7 @@ def _create_topic(
         "replication_factor": int(args.get("replicas") or 1),
     }
     with admin(endpoint, credentials, timeout_s=timeout_s) as client:
+        check_advertised(endpoint, client)  # the controller is reached at its advertised address
         client.create_topics({topic: spec}, timeout_ms=int(timeout_s * 1000))
     return {}
 
@@ -540,6 +541,7 @@ def _delete_topic(
     topic = _required(args, "topic", "delete_topic")
     timeout_s = float(args.get("timeout_s") or DEFAULT_TIMEOUT_S)
     with admin(endpoint, credentials, timeout_s=timeout_s) as client:
+        check_advertised(endpoint, client)
         client.delete_topics([topic], timeout_ms=int(timeout_s * 1000))
     return {}
 

@@ -7,7 +7,7 @@ import importlib
 from typing import Any
 
 from kconform.errors import KconformError, UsageError
-from kconform.platforms.kubernetes import ownership, shell, tools
+from kconform.platforms.kubernetes import install, ownership, shell, tools
 
 KIND_PREFIX = "kconform"
 
@@ -51,6 +51,9 @@ def _namespaces(context: str | None, run_id: str | None) -> list[str]:
         name = ns["metadata"]["name"]
         kube.delete("v1", "Namespace", None, name)
         deleted.append(name)
+        install.delete_watched_bindings(
+            kube, name
+        )  # --install yaml made them when it was an operator namespace
     return deleted
 
 

@@ -133,8 +133,3 @@ def make_platform(servers: ServerPool, profile: Profile, mode: str, run_id: str)
 @pytest.fixture(scope="session")
 def profile_kube(servers: ServerPool, profile: Profile) -> Kube:
     return kube_with_crds(servers, profile)
-
-
-@pytest.fixture(scope="session")
-def profile_server(servers: ServerPool, profile_kube: Kube, profile: Profile) -> ApiServer:
-    return servers.get(profile.strimzi)

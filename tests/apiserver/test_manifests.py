@@ -14,6 +14,7 @@ from fixtures.cluster import standard_cluster
 from kconform import resources
 from kconform.errors import ManifestError
 from kconform.platforms.kubernetes import client_pod
+from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.versions import PROFILES, Profile
 from tests.apiserver.conftest import ServerPool, kube_with_crds, make_platform
@@ -149,14 +150,14 @@ def _user(profile: Profile, namespace: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def broken_ns(profile: Profile, profile_kube, request: pytest.FixtureRequest) -> str:
+def broken_ns(profile_kube: Kube) -> str:
     namespace = f"broken-{uuid.uuid4().hex[:8]}"
     profile_kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     return namespace
 
 
 def test_an_unknown_field_is_a_manifest_error_naming_it(
-    profile: Profile, profile_kube, broken_ns: str
+    profile: Profile, profile_kube: Kube, broken_ns: str
 ) -> None:
     """Straight to the API server (no kconform validation in front): strict field validation refuses it."""
     user = _user(profile, broken_ns)
@@ -167,7 +168,7 @@ def test_an_unknown_field_is_a_manifest_error_naming_it(
 
 
 def test_a_wrong_type_is_a_manifest_error_naming_the_field(
-    profile: Profile, profile_kube, broken_ns: str
+    profile: Profile, profile_kube: Kube, broken_ns: str
 ) -> None:
     topic = resources.kafka_topic(profile, name="t", namespace=broken_ns, cluster="cluster", run_id="broken")
     topic["spec"]["partitions"] = "three"
@@ -177,7 +178,7 @@ def test_a_wrong_type_is_a_manifest_error_naming_the_field(
 
 
 def test_an_enum_violation_is_a_manifest_error_naming_the_field(
-    profile: Profile, profile_kube, broken_ns: str
+    profile: Profile, profile_kube: Kube, broken_ns: str
 ) -> None:
     user = _user(profile, broken_ns)
     user["spec"]["authentication"] = {"type": "kerberos"}

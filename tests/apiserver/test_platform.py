@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from kconform import resources
 from kconform.errors import ResourceFailed, WaitTimeout
-from kconform.platforms.kubernetes import diagnostics
+from kconform.platforms.kubernetes import diagnostics, fingerprint
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.versions import PROFILES
 from tests.apiserver.conftest import ServerPool, make_platform
@@ -374,3 +374,52 @@ def test_diagnostics_carry_conditions_and_events(
     assert "Kafka/cluster" in parts["events.txt"]
     folder = diagnostics.write(tmp_path, "diag-test", parts)
     assert (folder / "events.txt").read_text() == parts["events.txt"]
+
+
+# ------------------------------------------------------------------------------ fingerprint, owner references
+
+
+def test_the_fingerprint_configmap_round_trips_through_the_api_server(platform: KubernetesPlatform) -> None:
+    """connect.ensure_cluster stores it in kube-system (which the API server itself creates) and reads it back."""
+    wanted = fingerprint.Fingerprint("kind", "1.35.4", "kindest/node:v1.35.0@sha256:0", PROFILE.strimzi)
+    platform.kube.apply(wanted.to_configmap())
+    stored = platform.kube.get("v1", "ConfigMap", fingerprint.CONFIGMAP_NAMESPACE, fingerprint.CONFIGMAP_NAME)
+    assert fingerprint.Fingerprint.from_configmap(stored) == wanted
+    assert (
+        fingerprint.decide(True, fingerprint.Fingerprint.from_configmap(stored), wanted)
+        is fingerprint.Reuse.REUSE
+    )
+
+
+def test_a_deleted_kafka_user_lingers_while_its_secret_blocks_owner_deletion(
+    platform: KubernetesPlatform, namespace: str
+) -> None:
+    """The User Operator makes the user's Secret owned by the KafkaUser with blockOwnerDeletion (1.2.0
+    user-operator/.../KafkaUserModel.java createSecret/createOwnerReference: blockOwnerDeletion true,
+    controller false). The platform deletes in the foreground,
+    so the KafkaUser stays, Terminating, until the garbage collector has removed the Secret — a user of the same
+    name applied meanwhile would update the terminating one (issue 8 point 7)."""
+    platform.apply(
+        resources.kafka_user(
+            PROFILE, name="alice", namespace=namespace, cluster="cluster", run_id=platform.settings.run_id
+        )
+    )
+    user = platform.get("KafkaUser", namespace, "alice")
+    assert user is not None
+    owner = {
+        "apiVersion": PROFILE.api_version,
+        "kind": "KafkaUser",
+        "name": "alice",
+        "uid": user["metadata"]["uid"],
+        "controller": False,
+        "blockOwnerDeletion": True,
+    }
+    platform.kube.core.create_namespaced_secret(
+        namespace,
+        {"metadata": {"name": "alice", "ownerReferences": [owner]}, "data": {"user.crt": "Y2VydA=="}},
+    )
+    platform.delete("KafkaUser", namespace, "alice")
+    lingering = platform.get("KafkaUser", namespace, "alice")
+    assert lingering is not None
+    assert lingering["metadata"].get("deletionTimestamp")
+    assert "foregroundDeletion" in lingering["metadata"].get("finalizers", [])

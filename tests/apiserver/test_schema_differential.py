@@ -47,7 +47,9 @@ def _known(label: str, server_message: str) -> str | None:
     return None
 
 
-def test_kconform_validator_agrees_with_the_api_server(profile: Profile, profile_kube: Kube) -> None:
+def test_kconform_validator_agrees_with_the_api_server(
+    profile: Profile, profile_kube: Kube, record_property: pytest.RecordProperty
+) -> None:
     namespace = f"diff-{uuid.uuid4().hex[:8]}"
     profile_kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     schemas = _schemas_by_kind(profile)
@@ -84,6 +86,9 @@ def test_kconform_validator_agrees_with_the_api_server(profile: Profile, profile
     )
     for line in explained:
         print("  known:", line)
+    record_property("corpus", len(cases))
+    record_property("agreed", agreed)
+    record_property("known_disagreements", len(explained))
     assert len(cases) >= MIN_CASES
     assert valid >= 50 and refused >= 50, "the corpus must hold both valid and broken documents"
     assert not disagreements, f"{len(disagreements)} disagreements:\n" + "\n".join(disagreements[:40])

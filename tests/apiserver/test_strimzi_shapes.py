@@ -21,9 +21,11 @@ from kconform import resources
 from kconform import strimzi_contract as contract
 from kconform.clients.operations import Credentials
 from kconform.errors import WaitTimeout
+from kconform.platforms.kubernetes import install
 from kconform.platforms.kubernetes import platform as kube_platform
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.platforms.local import secrets as local_secrets
 from kconform.platforms.local.pki import CertificateAuthority
 from kconform.versions import PROFILES
@@ -177,3 +179,55 @@ def test_the_external_host_of_an_existing_cluster_comes_from_its_nodes(
         assert platform.external_host() == contract.find_address(stored["status"]["addresses"]) == "10.9.8.7"
     finally:
         core.delete_node(name)
+
+
+def test_yaml_install_bindings_apply_and_only_kconforms_are_removed_with_their_namespace(
+    platform: KubernetesPlatform,
+) -> None:
+    """The ClusterRoleBindings `--install yaml` adds for STRIMZI_NAMESPACE="*" (packaging/install/cluster-operator/
+    020-, 023-, 031-RoleBinding made cluster-wide, as the Helm chart does with watchAnyNamespace) are accepted by
+    the API server, and removing them for a deleted operator namespace leaves a user's binding alone."""
+    operator_ns = f"op-{platform.settings.run_id}"
+    rbac = [
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name, "namespace": "myproject"},
+            "subjects": [
+                {"kind": "ServiceAccount", "name": "strimzi-cluster-operator", "namespace": "myproject"}
+            ],
+            "roleRef": {"kind": "ClusterRole", "name": role, "apiGroup": "rbac.authorization.k8s.io"},
+        }
+        for name, role in (
+            ("strimzi-cluster-operator", "strimzi-cluster-operator-namespaced"),
+            ("strimzi-cluster-operator-watched", "strimzi-cluster-operator-watched"),
+            ("strimzi-cluster-operator-entity-operator-delegation", "strimzi-entity-operator"),
+        )
+    ]
+    settings = KubeSettings(profile=PROFILE, run_id=platform.settings.run_id, operator_namespace=operator_ns)
+    added = install.watched_bindings(install.rewrite_namespace(rbac, operator_ns), settings)
+    for binding in added:
+        platform.kube.apply(binding)
+    users = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {
+            "name": f"users-{operator_ns}",
+            "labels": {install.OPERATOR_NAMESPACE_LABEL: operator_ns},
+        },
+        "subjects": [
+            {"kind": "ServiceAccount", "name": "strimzi-cluster-operator", "namespace": operator_ns}
+        ],
+        "roleRef": {"kind": "ClusterRole", "name": "view", "apiGroup": "rbac.authorization.k8s.io"},
+    }
+    platform.kube.apply(users)
+    stored = platform.kube.get(
+        "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", None, added[0]["metadata"]["name"]
+    )
+    assert stored is not None and stored["subjects"][0]["namespace"] == operator_ns
+    removed = install.delete_watched_bindings(platform.kube, operator_ns)
+    assert sorted(removed) == sorted(b["metadata"]["name"] for b in added) and len(removed) == 3
+    assert platform.kube.get(
+        "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", None, f"users-{operator_ns}"
+    )
+    platform.kube.delete("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", None, f"users-{operator_ns}")

@@ -78,8 +78,9 @@ def test_refuses_a_connection_when_the_upstream_is_gone():
     try:
         try:
             answered = _roundtrip(forwarder.port, b"x")
-        except ConnectionResetError:
-            answered = b""  # closed with a reset: refused as well
+        except OSError:
+            # closed with a reset, or before our half-close (ENOTCONN under load): refused as well
+            answered = b""
         assert answered == b""
         assert _roundtrip_count(forwarder) == 0
     finally:

@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 
 from kconform import config as run_config
-from kconform.errors import UsageError
+from kconform.errors import PlatformError, UsageError
 from kconform.platforms.kubernetes.external import external_host_from_nodes
+from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.providers.existing import ExistingProvider
 from kconform.platforms.kubernetes.settings import KubeSettings
+from kconform.schemas import SchemaSet
 from kconform.versions import profile
 
 
@@ -65,3 +68,24 @@ def test_the_explicit_option_wins_and_flows_from_config_to_the_provider() -> Non
     assert ExistingProvider(settings).info().external_host == "192.0.2.7"
     without = KubeSettings(profile=profile("1.2.0"), run_id="r1", provider="existing", context="c")
     assert ExistingProvider(without).info().external_host == ""  # the platform asks the nodes
+
+
+class ForbiddenNodes:
+    """Stands in for an API server that refuses `list nodes` (no RBAC for it on a shared cluster)."""
+
+    def list_objects(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        raise PlatformError(
+            'list Node in all namespaces: nodes is forbidden: User "dev" cannot list resource'
+        )
+
+
+def test_nodes_that_cannot_be_read_are_one_line_naming_the_option() -> None:
+    settings = KubeSettings(profile=profile("1.2.0"), run_id="r1", provider="existing", context="c")
+    platform = KubernetesPlatform(
+        settings,
+        ForbiddenNodes(),
+        ClusterInfo("c", None, "", created=False),
+        SchemaSet([], "none"),  # type: ignore[arg-type]
+    )
+    with pytest.raises(UsageError, match=r"forbidden.*pass --external-host"):
+        platform.external_host()

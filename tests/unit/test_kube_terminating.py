@@ -16,6 +16,7 @@ import pytest
 
 from kconform import resources
 from kconform.errors import WaitTimeout
+from kconform.platforms.kubernetes import ownership
 from kconform.platforms.kubernetes import platform as kube_platform
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
@@ -23,15 +24,20 @@ from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.schemas import SchemaSet
 from kconform.versions import profile
 
+OWNED = {ownership.CREATED_BY_LABEL: ownership.CREATED_BY_VALUE}
+
 
 class FakeKube:
     def __init__(self, terminating_reads: int) -> None:
         self.terminating_reads = terminating_reads  # reads that still see the object being deleted
         self.applied: list[tuple[str, str]] = []
         self.reads: list[tuple[str, str]] = []
+        self.owned: set[str] = set()
 
     def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         self.reads.append((kind, name))
+        if kind == "Namespace" and name in self.owned:  # created by kconform (ownership marker)
+            return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": OWNED}}
         if self.terminating_reads <= 0:
             return None
         self.terminating_reads -= 1
@@ -44,6 +50,7 @@ class FakeKube:
         return resource
 
     def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
+        self.owned.discard(name)
         return True
 
 
@@ -92,10 +99,12 @@ def _kafka_with(listener_type: str) -> dict[str, Any]:
 
 def test_a_nodeport_cluster_waits_until_the_deleted_namespaces_are_gone() -> None:
     kube = FakeKube(terminating_reads=0)
+    kube.owned.add("old-ns")
     kube_plat = platform(kube)
     kube_plat.create_namespace("old-ns")  # the platform deletes only namespaces it created
     kube.reads.clear()
     kube_plat.delete_namespace("old-ns")
+    kube.reads.clear()
     kube.terminating_reads = 2  # the namespace still terminates for two reads
     kube_plat.apply(_kafka_with("nodeport"))
     assert ("Namespace", "old-ns") in kube.reads and kube.terminating_reads == 0
@@ -107,9 +116,21 @@ def test_a_nodeport_cluster_waits_until_the_deleted_namespaces_are_gone() -> Non
 
 def test_an_internal_only_cluster_does_not_wait_for_namespaces() -> None:
     kube = FakeKube(terminating_reads=0)
+    kube.owned.add("old-ns")
     kube_plat = platform(kube)
     kube_plat.create_namespace("old-ns")  # the platform deletes only namespaces it created
     kube.reads.clear()
     kube_plat.delete_namespace("old-ns")
+    kube.reads.clear()
     kube_plat.apply(_kafka_with("internal"))
     assert ("Namespace", "old-ns") not in kube.reads
+
+
+def test_a_namespace_kconform_did_not_create_is_neither_deleted_nor_awaited() -> None:
+    kube = FakeKube(terminating_reads=0)
+    kube_plat = platform(kube)
+    kube_plat.delete_namespace("users-ns")  # not marked as kconform's
+    kube.reads.clear()
+    kube.terminating_reads = 5
+    kube_plat.apply(_kafka_with("nodeport"))
+    assert ("Namespace", "users-ns") not in kube.reads

@@ -137,6 +137,25 @@ def watched_bindings(documents: list[dict[str, Any]], settings: KubeSettings) ->
     return out
 
 
+def bindings_selector(operator_namespace: str) -> str:
+    """The label selector of the cluster-scoped bindings kconform made for an operator namespace it owns."""
+    owner = ",".join(f"{k}={v}" for k, v in OWNER_LABELS.items())
+    return f"{owner},{OPERATOR_NAMESPACE_LABEL}={operator_namespace}"
+
+
+def delete_watched_bindings(kube: Any, operator_namespace: str) -> list[str]:
+    """Delete kconform's ClusterRoleBindings for an operator namespace kconform created and deletes."""
+    found = kube.list_objects(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        label_selector=bindings_selector(operator_namespace),
+    )
+    names = [b["metadata"]["name"] for b in found if b["metadata"]["name"].startswith("kconform-")]
+    for name in names:
+        kube.delete("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", None, name)
+    return names
+
+
 def release_documents(documents: list[dict[str, Any]], settings: KubeSettings) -> list[dict[str, Any]]:
     """The release YAML ready to apply: moved to the operator namespace, watching what the settings say, with
     the bindings for the watched namespaces."""

@@ -50,11 +50,9 @@ class KubernetesPlatform:
         self._client_pods: set[str] = set()
         self._forwards: dict[tuple[str, str], list[Forwarder]] = {}
         self._applied: list[tuple[str, str, str, str]] = []  # (apiVersion, kind, namespace, name)
-        self._terminating: set[str] = set()
+        self._terminating: set[str] = set()  # namespaces deleted by this run, maybe still holding NodePorts
         self._owned_namespaces: set[str] = set()  # created by (or marked for) kconform: the only ones deleted
-        self._external_host: str | None = (
-            None  # namespaces deleted by this run, maybe still holding NodePorts
-        )
+        self._external_host: str | None = None  # found once, on first use
 
     def cell(self, mode: str) -> Cell:
         return Cell(
@@ -88,6 +86,7 @@ class KubernetesPlatform:
         if namespace not in self._owned_namespaces:
             return  # never delete a namespace this platform did not create (or find marked as kconform's)
         self._owned_namespaces.discard(namespace)
+        # One it deleted may hold NodePorts until it is gone (await_namespaces_gone).
         if self.kube.delete("v1", "Namespace", None, namespace):
             self._terminating.add(namespace)
 
@@ -234,7 +233,13 @@ class KubernetesPlatform:
             if self.cluster.external_host:
                 host, how = self.cluster.external_host, f"given by provider {self.settings.provider}"
             else:
-                nodes = self.kube.list_objects("v1", "Node")
+                try:
+                    nodes = self.kube.list_objects("v1", "Node")
+                except PlatformError as err:  # e.g. no RBAC to list nodes on a shared cluster
+                    raise UsageError(
+                        f"cannot read the cluster's nodes to find where node ports are reached ({err}); "
+                        "pass --external-host (or KCONFORM_EXTERNAL_HOST)"
+                    ) from err
                 host, how = external.external_host_from_nodes(nodes)
             LOG.info("node ports are reached at %s (%s)", host, how)
             self._external_host = host
