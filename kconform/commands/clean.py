@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import shutil
 from typing import Any
 
 from kconform.errors import KconformError, UsageError
-from kconform.platforms.kubernetes import install, ownership, shell
+from kconform.platforms.kubernetes import install, ownership, shell, tools
 
 KIND_PREFIX = "kconform"
 
@@ -22,6 +21,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--context", default=None, help="kubeconfig context to clean namespaces in")
     return parser
+
+
+def _kind_found() -> bool:
+    """kind on PATH or in kconform's tool cache (registered so `shell` runs it); never downloaded here."""
+    try:
+        tools.ensure_tool("kind", downloads={})
+    except KconformError:
+        return False
+    return True
 
 
 def kind_clusters_to_delete(names: list[str]) -> list[str]:
@@ -70,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     except KconformError as err:
         print(f"namespaces: skipped ({str(err).splitlines()[0]})")
     if args.all:
-        if shutil.which("kind"):
+        if _kind_found():
             try:
                 names = shell.run(["kind", "get", "clusters"], timeout=60).split()
                 for name in kind_clusters_to_delete(names):

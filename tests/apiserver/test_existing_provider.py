@@ -156,6 +156,7 @@ def test_clean_all_deletes_only_what_kconform_created(cluster: tuple[Kube, Any],
         "PATH": os.pathsep.join(
             [str(Path(sys.executable).parent), "/usr/bin", "/bin"]
         ),  # no kind: no cluster
+        "KCONFORM_CACHE": str(tmp_path / "cache"),  # nor kconform's cached kind
     }
     done = subprocess.run(
         [sys.executable, "-m", "kconform", "clean", "--all", "--context", running.context],
@@ -344,3 +345,58 @@ def test_an_operator_installed_on_an_existing_cluster_is_removed_at_the_end(
     assert role is None or role["metadata"].get("deletionTimestamp")
     kept = kube.get("v1", "Namespace", None, users)
     assert kept is not None and not kept["metadata"].get("deletionTimestamp")
+
+
+def test_installing_1x_over_crds_that_store_v1beta2_is_refused_before_any_test(
+    servers: ServerPool, tmp_path: Path
+) -> None:
+    """A cluster that ran Strimzi 0.45.2 stores its resources as v1beta2 (its CRDs' storedVersions);
+    --install of 1.2.0 there is one line saying what Strimzi's upgrade documentation asks first, exit 2."""
+    kube = servers.kube("0.45.2")
+    running = servers.get("0.45.2")
+    if not kube.crds():
+        crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(PROFILES["0.45.2"])))
+    files = tmp_path / "files" / "1.2.0"
+    files.mkdir(parents=True)
+    folder = crds.crd_folder(PROFILES["1.2.0"])
+    (files / "strimzi-crds-1.2.0.yaml").write_text(
+        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
+    )
+    (files / "strimzi-cluster-operator-1.2.0.yaml").write_text(RELEASE_YAML_DOUBLE)
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(running.kubeconfig),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "KCONFORM_STRIMZI_FILES": str(tmp_path / "files"),
+    }
+    env.pop("KCONFORM_RUN_ID", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kconform",
+            "run",
+            "--platform",
+            "kubernetes",
+            "--provider",
+            "existing",
+            "--context",
+            running.context,
+            "--install",
+            "yaml",
+            "--profile",
+            "1.2.0",
+            "--reports",
+            str(tmp_path / "reports"),
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1, lines
+    assert "v1beta2" in lines[0] and "v1 API" in lines[0]
+    assert kube.get("v1", "Namespace", None, "strimzi") is None  # nothing was created

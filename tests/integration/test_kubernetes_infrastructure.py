@@ -148,6 +148,8 @@ def test_kind_cluster_that_cannot_be_created_is_inconclusive_once(
         _assert_inconclusive_once(code, out, reports, "kind", ABSENT_KIND_IMAGE)
         creates = [line for line in calls.read_text().splitlines() if line.startswith("create cluster")]
         assert len(creates) == 1 and f"--name {name}" in creates[0]
+        config = creates[0].split("--config ", 1)[1].split()[0]
+        assert not Path(config).exists()  # the cluster's config file goes with the cluster that never was
         assert _containers(name) == []
         clusters = subprocess.run(
             [str(real_kind), "get", "clusters"], capture_output=True, text=True, timeout=60, check=True

@@ -315,3 +315,30 @@ def test_a_failed_download_of_the_install_files_is_a_missing_prerequisite(
         strimzi_files.fetch("1.2.0", url)
     assert "\n" not in str(caught.value)
     assert not strimzi_files.cache_path("1.2.0", url).exists()
+
+
+def test_clean_uses_the_cached_kind_and_deletes_only_kconform_clusters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Point 12: a kind kconform cached (not on PATH) is found by `clean --all` too; only clusters named
+    kconform or kconform-* are deleted. The kind here is a script that records its arguments."""
+    import argparse
+
+    from kconform.commands import clean
+
+    calls = tmp_path / "calls"
+    monkeypatch.setenv("KCONFORM_CACHE", str(tmp_path / "cache"))
+    cached = tools.cached_path("kind", tools.PINNED_VERSIONS["kind"])
+    cached.parent.mkdir(parents=True)
+    cached.write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\necho "kconform users-own kconform-old"\n')
+    cached.chmod(0o755)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    monkeypatch.setattr(shell, "_resolved", {})
+    clean.run(argparse.Namespace(all=True, run_id=None, context=None))
+    assert calls.read_text().splitlines() == [
+        "get clusters",
+        "delete cluster --name kconform",
+        "delete cluster --name kconform-old",
+    ]
+    assert "users-own" not in capsys.readouterr().out

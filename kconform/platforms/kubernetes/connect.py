@@ -20,7 +20,7 @@ from typing import Any
 
 from kconform import progress
 from kconform.errors import InfrastructureFailure, PlatformError, WaitTimeout
-from kconform.platforms.kubernetes import fingerprint, install, ownership, shell, strimzi_files, tools
+from kconform.platforms.kubernetes import crds, fingerprint, install, ownership, shell, strimzi_files, tools
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.platforms.kubernetes.preflight import check_tools, connect_existing, preflight
@@ -133,6 +133,10 @@ def install_strimzi(kube: Kube, settings: KubeSettings, context: str | None, kub
             continue
         assert step.url is not None
         documents = install.parse_documents(strimzi_files.read(settings.profile.strimzi, step.url))
+        if step.url == install.crds_url(settings.profile.strimzi):
+            # Refused when the cluster still stores a version these CRDs drop; applied, then Established.
+            crds.apply_crds(kube, documents, timeout=settings.budget.install)
+            continue
         if step.url == install.operator_yaml_url(settings.profile.strimzi):
             documents = install.release_documents(documents, settings)
         for document in documents:

@@ -116,6 +116,7 @@ class KindProvider:
             try:
                 shell.stream(argv, timeout=self.settings.budget.create_cluster, on_line=show)
             except PlatformError as err:
+                self.config_path.unlink(missing_ok=True)  # no cluster: its config is not kept either
                 # kind's own "ERROR: ..." line says what went wrong (e.g. the node image pull): lead with it.
                 errors = [line.strip() for line in seen if line.strip().startswith("ERROR:")]
                 reason = errors[-1] if errors else str(err).splitlines()[0]
