@@ -170,12 +170,15 @@ def test_password_comes_from_the_referenced_secret_then_the_existing_then_a_new_
 
 
 def test_missing_password_secret_or_key_fails_with_strimzis_message() -> None:
+    """The NotReady messages of strimzi-kafka-operator 0.45.2 / 1.2.0: a missing Secret fails in
+    `user-operator/.../operator/KafkaUserOperator.java` getRequiredSecret ("Secret %s in namespace %s not
+    found", read from the KafkaUser's namespace) before `KafkaUserModel.maybeGeneratePassword` checks the key."""
     ref = resources.PasswordRef("own", "pw")
 
     def missing(_: str) -> dict:
         raise errors.PlatformError("Secret ns/own does not exist")
 
-    with pytest.raises(errors.ResourceFailed, match="with requested user password does not exist"):
+    with pytest.raises(errors.ResourceFailed, match=r"Secret own in namespace ns not found$"):
         scram.desired_password(_user(ref), None, missing)
     with pytest.raises(errors.ResourceFailed, match="does not contain the key pw"):
         scram.desired_password(_user(ref), None, lambda _: {"other": "x"})
@@ -228,6 +231,24 @@ def test_password_secret_stores_base64_data() -> None:
     )
     assert secret["apiVersion"] == "v1" and secret["kind"] == "Secret"
     assert base64.b64decode(secret["data"]["password"]) == b"Abc123"
+
+
+def test_password_secret_is_not_taken_for_a_user_secret_by_the_user_operator() -> None:
+    """strimzi-kafka-operator 0.45.2 / 1.2.0: `user-operator/.../UserController.java` watches Secrets labelled
+    `strimzi.io/kind=KafkaUser` plus the operator's STRIMZI_LABELS (`strimzi.io/cluster=<cluster>`,
+    `EntityUserOperator.java`) and reconciles the KafkaUser named like the Secret; for a name with no
+    KafkaUser, `KafkaUserOperator.delete` removes the Secret of that name. The referenced password Secret
+    is read by name instead (`KafkaUserOperator.getRequiredSecret`), so it must carry neither label, while
+    the KafkaUser must carry `strimzi.io/cluster` to be reconciled at all."""
+    secret = resources.password_secret(
+        name="u-password", namespace="ns", key="password", password="Abc123", run_id=RUN
+    )
+    labels = secret["metadata"]["labels"]
+    assert "strimzi.io/kind" not in labels and resources.CLUSTER_LABEL not in labels
+    assert labels == {resources.RUN_LABEL: RUN}
+    user = _user(resources.PasswordRef("u-password"))
+    assert user["metadata"]["labels"][resources.CLUSTER_LABEL] == "c"
+    assert user["metadata"]["namespace"] == secret["metadata"]["namespace"]
 
 
 def test_local_platform_keeps_a_users_secret_out_of_diagnostics(tmp_path: Path) -> None:
@@ -299,6 +320,46 @@ def test_sasl_credentials_travel_in_the_request_and_parse_back() -> None:
     req["credentials"]["sasl_token"] = "x"
     with pytest.raises(errors.UsageError, match="unknown keys"):
         kc.parse_request(req)
+
+
+def test_in_cluster_client_takes_the_password_on_stdin_and_never_answers_it(tmp_path: Path) -> None:
+    """The kubernetes platform's client pod runs `manifests/clients/entry.py` per request through an exec:
+    argv (visible in the pod's process list and in the API server's audit log) carries only the byte count,
+    the SCRAM password travels on stdin, and the answer (which reaches test reports) never repeats it.
+    Run here through the real entry script and remote module against a closed port."""
+    from kconform.platforms.kubernetes import client_pod
+
+    password = "Stdin0nlyPassw0rd"
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    req = operations.request(
+        "list_topics",
+        Endpoint(f"127.0.0.1:{closed}", tls=False),
+        Credentials.scram("alice", password),
+        timeout_s=1,
+    )
+    seen: dict[str, object] = {}
+
+    def exec_in_pod(argv: list[str], stdin: str, timeout: float) -> str:
+        seen["argv"], seen["stdin"] = argv, stdin
+        done = subprocess.run(
+            [sys.executable, str(client_pod.ENTRY), *argv[2:]],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            check=True,
+        )
+        seen["stdout"] = done.stdout + done.stderr
+        return done.stdout
+
+    with pytest.raises(errors.BrokerUnreachable) as unreachable:
+        client_pod.PodClientRunner(exec_in_pod, timeout_margin_s=30).run(req)
+    assert password not in " ".join(seen["argv"])  # type: ignore[arg-type]
+    assert password in str(seen["stdin"])
+    assert password not in str(seen["stdout"]) and password not in str(unreachable.value)
 
 
 def test_a_request_or_jaas_config_is_redacted() -> None:
