@@ -362,6 +362,21 @@ def test_in_cluster_client_takes_the_password_on_stdin_and_never_answers_it(tmp_
     assert password not in str(seen["stdout"]) and password not in str(unreachable.value)
 
 
+def test_client_pod_installs_the_kafka_python_release_the_harness_runs() -> None:
+    """The SCRAM probes shipped into the pod import kafka-python's own SCRAM arithmetic
+    (`kafka.net.sasl.scram`), a private module: the pod must get the release the local platform is tested
+    with, not whatever newer release a range would pick."""
+    from importlib import metadata
+
+    from kafka.net.sasl.scram import ScramClient  # what `scram_refusal` imports inside the pod
+
+    from kconform.platforms.kubernetes import client_pod
+
+    assert ScramClient is not None
+    command = client_pod.pod("ns", {}, "python:3.11-slim")["spec"]["containers"][0]["command"][-1]
+    assert f"'kafka-python=={metadata.version('kafka-python')}'" in command
+
+
 def test_a_request_or_jaas_config_is_redacted() -> None:
     req = operations.request(
         "list_topics", Endpoint("b:9094", tls=False), Credentials.scram("alice", "Leak7x")

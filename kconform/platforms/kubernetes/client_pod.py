@@ -9,6 +9,7 @@ response comes back after a marker line (see manifests/clients/entry.py).
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +23,9 @@ CONFIGMAP_NAME = "kconform-client-code"
 MOUNT_PATH = "/opt/kconform"
 ENTRY = MANIFESTS_DIR / "clients" / "entry.py"
 MARKER = "KCONFORM-RESPONSE"
-KAFKA_PYTHON_REQUIREMENT = "kafka-python>=3.0.12,<4"
+# The pod runs the very kafka-python release this process runs: the shipped client code uses some of its
+# private modules (SCRAM arithmetic, metadata caches), which a newer release may move.
+KAFKA_PYTHON_REQUIREMENT = f"kafka-python=={metadata.version('kafka-python')}"
 READY_FILE = "/tmp/kconform-ready"
 
 # What `python -m kconform.clients.remote` imports, and nothing else (no platform code in the pod).
