@@ -538,3 +538,87 @@ def test_plan_shows_scram_listeners_and_users_and_they_validate(version: str) ->
     assert "password" in users[1]["spec"]["authentication"]
     text = plan.render_text(steps)
     assert "KafkaUser kconform-scram-own (scram-sha-512)" in text and "never printed" in text
+
+
+# ------------------------------------------------------------------ the broker's log line, fresh only
+
+# The broker lines for a client that sent METADATA before SASL, in the layouts of Strimzi's default broker
+# logging (`cluster-operator/src/main/resources/default-logging/KafkaCluster.properties`): 0.45.2 (Kafka 3.9,
+# log4j `%d{ISO8601} %p %m (%c) [%t]%n`, one INFO "Failed authentication" line) and 1.2.0 (Kafka 4.x, log4j2
+# `%d{yyyy-MM-dd HH:mm:ss} %-5p [%t] %c{1}:%L - %m%n`, a WARN line then the exception on its own line).
+STRIMZI_0_45_LINE = (
+    "2026-11-22 18:22:0{n},045 INFO [SocketServer listenerType=ZK_BROKER, nodeId=0] Failed authentication with "
+    "/10.244.0.9 (channelId=10.244.0.7:9094-10.244.0.9:4862{n}-4) (Unexpected Kafka request of type METADATA "
+    "during SASL handshake.) (org.apache.kafka.common.network.Selector) [data-plane-kafka-network-thread-0]"
+)
+STRIMZI_1_2_LINES = (
+    "2026-11-22 18:21:1{n} WARN  [data-plane-kafka-network-thread-0] Selector:{n}41 - [SocketServer "
+    "listenerType=BROKER, nodeId=0] Unexpected error from /10.244.0.9 (channelId=10.244.0.7:9094-"
+    "10.244.0.9:5589{n}-7-4); closing connection\n"
+    "org.apache.kafka.common.errors.InvalidRequestException: Unexpected Kafka request of type METADATA "
+    "during SASL handshake."
+)
+
+
+class LogPlatform:
+    """Plays the platform's broker-log reading only: each call returns the next scripted log text."""
+
+    def __init__(self, logs: list[str]) -> None:
+        self.logs = logs
+
+    def broker_log(self, namespace: str, cluster: str, lines: int = 300) -> str:
+        return self.logs.pop(0) if len(self.logs) > 1 else self.logs[0]
+
+
+class RefusingRunner:
+    def run(self, req: dict) -> None:
+        raise errors.ProtocolMismatch("the client spoke PLAINTEXT, but the listener expects SASL_PLAINTEXT")
+
+
+def _scram_cluster_with_logs(logs: list[str]):
+    from fixtures.cluster import KafkaCluster
+    from fixtures.scram import ScramCluster
+
+    kafka = KafkaCluster(LogPlatform(logs), PROFILES["1.2.0"], "kraft", "ns", "c", RUN, {}, [])  # type: ignore[arg-type]
+    return ScramCluster(kafka)
+
+
+@pytest.mark.parametrize("shape", [STRIMZI_0_45_LINE, STRIMZI_1_2_LINES], ids=["0.45.2", "1.2.0"])
+def test_only_a_line_the_broker_wrote_for_this_request_is_quoted(shape: str) -> None:
+    from fixtures.scram import _ExplainingRunner
+
+    old = "--- c-dual-role-0\n" + shape.format(n=1)
+    new = old + "\nINFO something else\n" + shape.format(n=2)
+    req = operations.request("produce", Endpoint("b:9094", tls=False), None, topic="t", values=["x"])
+    runner = _ExplainingRunner(RefusingRunner(), _scram_cluster_with_logs([old, new]))
+    with pytest.raises(errors.ProtocolMismatch) as explained:
+        runner.run(req)
+    message = str(explained.value)
+    assert "the broker logged:" in message and "Unexpected Kafka request of type METADATA" in message
+    assert "during SASL handshake" in message
+    if shape is STRIMZI_0_45_LINE:
+        assert "48622" in message and "48621" not in message  # the new connection's line, not the old one
+
+
+def _at_once(check, **_):
+    """wait_until without the waiting: one look, a timeout if nothing is there."""
+    found = check()
+    if found is None:
+        raise errors.KconformError("timed out")
+    return found
+
+
+@pytest.mark.parametrize("shape", [STRIMZI_0_45_LINE, STRIMZI_1_2_LINES], ids=["0.45.2", "1.2.0"])
+def test_an_old_line_alone_is_not_quoted_as_the_brokers_answer(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared cluster keeps earlier tests' lines: with nothing new, the mismatch is reported unquoted."""
+    import fixtures.scram as fixture
+
+    monkeypatch.setattr(fixture, "wait_until", _at_once)
+    old = "--- c-dual-role-0\n" + shape.format(n=1)
+    req = operations.request("produce", Endpoint("b:9094", tls=False), None, topic="t", values=["x"])
+    runner = fixture._ExplainingRunner(RefusingRunner(), _scram_cluster_with_logs([old, old]))
+    with pytest.raises(errors.ProtocolMismatch) as explained:
+        runner.run(req)
+    assert "the broker logged" not in str(explained.value)
