@@ -4,6 +4,7 @@ harness pieces that realise and consume them (no broker; the local integration r
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -502,6 +503,37 @@ def test_a_failure_traceback_never_prints_a_hidden_password(tmp_path: Path) -> N
     report = junit.read_text(encoding="utf-8")
     assert done.returncode == 1 and "PlainPw4242" in report  # the hazard is real
     assert "HiddenPw4242" not in report and "CredPw4242" not in report
+
+
+def test_a_failed_exec_in_the_client_pod_never_prints_the_request(tmp_path: Path) -> None:
+    """The kubernetes platform's `Kube.exec(namespace, pod, container, argv, stdin, timeout)` raises in its own
+    frame when the exec fails (non-zero exit); pytest prints that last frame's arguments into junit.xml, and
+    `stdin` is the request JSON with the SCRAM password. Through the real PodClientRunner and frame_request."""
+    (tmp_path / "test_exec_leak.py").write_text(
+        "from kconform.clients.operations import Credentials, Endpoint, request\n"
+        "from kconform.errors import PlatformError\n"
+        "from kconform.platforms.kubernetes.client_pod import PodClientRunner\n"
+        "def exec_in_pod(argv, stdin, timeout):\n"
+        "    raise PlatformError('exited 137')\n"
+        "def test_exec_fails():\n"  # built at run time: the source lines show no value
+        "    creds = Credentials.scram('u', 'Exec' + 'Pw4242')\n"
+        "    req = request('list_topics', Endpoint('b:9094', tls=False), creds, timeout_s=1)\n"
+        "    PodClientRunner(exec_in_pod).run(req)\n",
+        encoding="utf-8",
+    )
+    junit = tmp_path / "junit.xml"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", f"--junitxml={junit}"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = html.unescape(junit.read_text(encoding="utf-8"))
+    assert done.returncode == 1 and "stdin = '<redacted>'" in report  # the frame's arguments are printed
+    assert "ExecPw4242" not in report and "ExecPw4242" not in done.stdout
 
 
 def test_hidden_values_keep_their_text_but_not_their_repr() -> None:

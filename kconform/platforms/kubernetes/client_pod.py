@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from kconform.clients.operations import raise_for_response
 from kconform.errors import PlatformError
 from kconform.paths import MANIFESTS_DIR, PROJECT_ROOT
+from kconform.secrets import Hidden
 
 POD_NAME = "kconform-client"
 CONTAINER = "client"
@@ -80,10 +81,14 @@ def pod(namespace: str, labels: dict[str, str], image: str, *, pip_install: bool
 
 
 def frame_request(req: dict[str, Any]) -> tuple[list[str], str]:
-    """The exec argv and the stdin text for one request."""
+    """The exec argv and the stdin text for one request.
+
+    The stdin text holds the credentials (a SCRAM password, a user key) in plain JSON; it travels as Hidden
+    because pytest prints the arguments of a traceback's last frame into the reports, and an exec that
+    fails raises in the frame that received it."""
     payload = json.dumps(req, separators=(",", ":"))
     size = len(payload.encode("utf-8"))
-    return ["python", f"{MOUNT_PATH}/entry.py", str(size)], payload
+    return ["python", f"{MOUNT_PATH}/entry.py", str(size)], Hidden(payload)
 
 
 def parse_response(stdout: str) -> dict[str, Any]:
