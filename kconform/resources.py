@@ -392,7 +392,11 @@ def kafka_user(
 
 
 def password_secret(*, name: str, namespace: str, key: str, password: str, run_id: str) -> Resource:
-    """The user's own Secret holding a scram-sha-512 KafkaUser's password (``data``, base64 as stored)."""
+    """The user's own Secret holding a scram-sha-512 KafkaUser's password (``data``, base64 as stored).
+
+    It carries no Strimzi label on purpose: the User Operator reads it by name in the KafkaUser's namespace,
+    and a Secret labelled ``strimzi.io/kind=KafkaUser`` + ``strimzi.io/cluster`` would be taken for the user
+    Secret of a KafkaUser named like it — one that does not exist, so the operator would delete it."""
     encoded = base64.b64encode(password.encode("utf-8")).decode("ascii")
     data = HiddenData({key: Hidden(encoded)})  # a repr (e.g. in a traceback) never shows the value
     secret: Resource = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": data}

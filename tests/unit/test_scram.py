@@ -4,6 +4,7 @@ harness pieces that realise and consume them (no broker; the local integration r
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -170,12 +171,15 @@ def test_password_comes_from_the_referenced_secret_then_the_existing_then_a_new_
 
 
 def test_missing_password_secret_or_key_fails_with_strimzis_message() -> None:
+    """The NotReady messages of strimzi-kafka-operator 0.45.2 / 1.2.0: a missing Secret fails in
+    `user-operator/.../operator/KafkaUserOperator.java` getRequiredSecret ("Secret %s in namespace %s not
+    found", read from the KafkaUser's namespace) before `KafkaUserModel.maybeGeneratePassword` checks the key."""
     ref = resources.PasswordRef("own", "pw")
 
     def missing(_: str) -> dict:
         raise errors.PlatformError("Secret ns/own does not exist")
 
-    with pytest.raises(errors.ResourceFailed, match="with requested user password does not exist"):
+    with pytest.raises(errors.ResourceFailed, match=r"Secret own in namespace ns not found$"):
         scram.desired_password(_user(ref), None, missing)
     with pytest.raises(errors.ResourceFailed, match="does not contain the key pw"):
         scram.desired_password(_user(ref), None, lambda _: {"other": "x"})
@@ -228,6 +232,24 @@ def test_password_secret_stores_base64_data() -> None:
     )
     assert secret["apiVersion"] == "v1" and secret["kind"] == "Secret"
     assert base64.b64decode(secret["data"]["password"]) == b"Abc123"
+
+
+def test_password_secret_is_not_taken_for_a_user_secret_by_the_user_operator() -> None:
+    """strimzi-kafka-operator 0.45.2 / 1.2.0: `user-operator/.../UserController.java` watches Secrets labelled
+    `strimzi.io/kind=KafkaUser` plus the operator's STRIMZI_LABELS (`strimzi.io/cluster=<cluster>`,
+    `EntityUserOperator.java`) and reconciles the KafkaUser named like the Secret; for a name with no
+    KafkaUser, `KafkaUserOperator.delete` removes the Secret of that name. The referenced password Secret
+    is read by name instead (`KafkaUserOperator.getRequiredSecret`), so it must carry neither label, while
+    the KafkaUser must carry `strimzi.io/cluster` to be reconciled at all."""
+    secret = resources.password_secret(
+        name="u-password", namespace="ns", key="password", password="Abc123", run_id=RUN
+    )
+    labels = secret["metadata"]["labels"]
+    assert "strimzi.io/kind" not in labels and resources.CLUSTER_LABEL not in labels
+    assert labels == {resources.RUN_LABEL: RUN}
+    user = _user(resources.PasswordRef("u-password"))
+    assert user["metadata"]["labels"][resources.CLUSTER_LABEL] == "c"
+    assert user["metadata"]["namespace"] == secret["metadata"]["namespace"]
 
 
 def test_local_platform_keeps_a_users_secret_out_of_diagnostics(tmp_path: Path) -> None:
@@ -299,6 +321,61 @@ def test_sasl_credentials_travel_in_the_request_and_parse_back() -> None:
     req["credentials"]["sasl_token"] = "x"
     with pytest.raises(errors.UsageError, match="unknown keys"):
         kc.parse_request(req)
+
+
+def test_in_cluster_client_takes_the_password_on_stdin_and_never_answers_it(tmp_path: Path) -> None:
+    """The kubernetes platform's client pod runs `manifests/clients/entry.py` per request through an exec:
+    argv (visible in the pod's process list and in the API server's audit log) carries only the byte count,
+    the SCRAM password travels on stdin, and the answer (which reaches test reports) never repeats it.
+    Run here through the real entry script and remote module against a closed port."""
+    from kconform.platforms.kubernetes import client_pod
+
+    password = "Stdin0nlyPassw0rd"
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    req = operations.request(
+        "list_topics",
+        Endpoint(f"127.0.0.1:{closed}", tls=False),
+        Credentials.scram("alice", password),
+        timeout_s=1,
+    )
+    seen: dict[str, object] = {}
+
+    def exec_in_pod(argv: list[str], stdin: str, timeout: float) -> str:
+        seen["argv"], seen["stdin"] = argv, stdin
+        done = subprocess.run(
+            [sys.executable, str(client_pod.ENTRY), *argv[2:]],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            check=True,
+        )
+        seen["stdout"] = done.stdout + done.stderr
+        return done.stdout
+
+    with pytest.raises(errors.BrokerUnreachable) as unreachable:
+        client_pod.PodClientRunner(exec_in_pod, timeout_margin_s=30).run(req)
+    assert password not in " ".join(seen["argv"])  # type: ignore[arg-type]
+    assert password in str(seen["stdin"])
+    assert password not in str(seen["stdout"]) and password not in str(unreachable.value)
+
+
+def test_client_pod_installs_the_kafka_python_release_the_harness_runs() -> None:
+    """The SCRAM probes shipped into the pod import kafka-python's own SCRAM arithmetic
+    (`kafka.net.sasl.scram`), a private module: the pod must get the release the local platform is tested
+    with, not whatever newer release a range would pick."""
+    from importlib import metadata
+
+    from kafka.net.sasl.scram import ScramClient  # what `scram_refusal` imports inside the pod
+
+    from kconform.platforms.kubernetes import client_pod
+
+    assert ScramClient is not None
+    command = client_pod.pod("ns", {}, "python:3.11-slim")["spec"]["containers"][0]["command"][-1]
+    assert f"'kafka-python=={metadata.version('kafka-python')}'" in command
 
 
 def test_a_request_or_jaas_config_is_redacted() -> None:
@@ -428,6 +505,37 @@ def test_a_failure_traceback_never_prints_a_hidden_password(tmp_path: Path) -> N
     assert "HiddenPw4242" not in report and "CredPw4242" not in report
 
 
+def test_a_failed_exec_in_the_client_pod_never_prints_the_request(tmp_path: Path) -> None:
+    """The kubernetes platform's `Kube.exec(namespace, pod, container, argv, stdin, timeout)` raises in its own
+    frame when the exec fails (non-zero exit); pytest prints that last frame's arguments into junit.xml, and
+    `stdin` is the request JSON with the SCRAM password. Through the real PodClientRunner and frame_request."""
+    (tmp_path / "test_exec_leak.py").write_text(
+        "from kconform.clients.operations import Credentials, Endpoint, request\n"
+        "from kconform.errors import PlatformError\n"
+        "from kconform.platforms.kubernetes.client_pod import PodClientRunner\n"
+        "def exec_in_pod(argv, stdin, timeout):\n"
+        "    raise PlatformError('exited 137')\n"
+        "def test_exec_fails():\n"  # built at run time: the source lines show no value
+        "    creds = Credentials.scram('u', 'Exec' + 'Pw4242')\n"
+        "    req = request('list_topics', Endpoint('b:9094', tls=False), creds, timeout_s=1)\n"
+        "    PodClientRunner(exec_in_pod).run(req)\n",
+        encoding="utf-8",
+    )
+    junit = tmp_path / "junit.xml"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", f"--junitxml={junit}"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = html.unescape(junit.read_text(encoding="utf-8"))
+    assert done.returncode == 1 and "stdin = '<redacted>'" in report  # the frame's arguments are printed
+    assert "ExecPw4242" not in report and "ExecPw4242" not in done.stdout
+
+
 def test_hidden_values_keep_their_text_but_not_their_repr() -> None:
     password = secrets.Hidden("Abc123")
     assert password == "Abc123" and f"{password}" == "Abc123" and "Abc123" not in repr(password)
@@ -462,3 +570,87 @@ def test_plan_shows_scram_listeners_and_users_and_they_validate(version: str) ->
     assert "password" in users[1]["spec"]["authentication"]
     text = plan.render_text(steps)
     assert "KafkaUser kconform-scram-own (scram-sha-512)" in text and "never printed" in text
+
+
+# ------------------------------------------------------------------ the broker's log line, fresh only
+
+# The broker lines for a client that sent METADATA before SASL, in the layouts of Strimzi's default broker
+# logging (`cluster-operator/src/main/resources/default-logging/KafkaCluster.properties`): 0.45.2 (Kafka 3.9,
+# log4j `%d{ISO8601} %p %m (%c) [%t]%n`, one INFO "Failed authentication" line) and 1.2.0 (Kafka 4.x, log4j2
+# `%d{yyyy-MM-dd HH:mm:ss} %-5p [%t] %c{1}:%L - %m%n`, a WARN line then the exception on its own line).
+STRIMZI_0_45_LINE = (
+    "2026-11-22 18:22:0{n},045 INFO [SocketServer listenerType=ZK_BROKER, nodeId=0] Failed authentication with "
+    "/10.244.0.9 (channelId=10.244.0.7:9094-10.244.0.9:4862{n}-4) (Unexpected Kafka request of type METADATA "
+    "during SASL handshake.) (org.apache.kafka.common.network.Selector) [data-plane-kafka-network-thread-0]"
+)
+STRIMZI_1_2_LINES = (
+    "2026-11-22 18:21:1{n} WARN  [data-plane-kafka-network-thread-0] Selector:{n}41 - [SocketServer "
+    "listenerType=BROKER, nodeId=0] Unexpected error from /10.244.0.9 (channelId=10.244.0.7:9094-"
+    "10.244.0.9:5589{n}-7-4); closing connection\n"
+    "org.apache.kafka.common.errors.InvalidRequestException: Unexpected Kafka request of type METADATA "
+    "during SASL handshake."
+)
+
+
+class LogPlatform:
+    """Plays the platform's broker-log reading only: each call returns the next scripted log text."""
+
+    def __init__(self, logs: list[str]) -> None:
+        self.logs = logs
+
+    def broker_log(self, namespace: str, cluster: str, lines: int = 300) -> str:
+        return self.logs.pop(0) if len(self.logs) > 1 else self.logs[0]
+
+
+class RefusingRunner:
+    def run(self, req: dict) -> None:
+        raise errors.ProtocolMismatch("the client spoke PLAINTEXT, but the listener expects SASL_PLAINTEXT")
+
+
+def _scram_cluster_with_logs(logs: list[str]):
+    from fixtures.cluster import KafkaCluster
+    from fixtures.scram import ScramCluster
+
+    kafka = KafkaCluster(LogPlatform(logs), PROFILES["1.2.0"], "kraft", "ns", "c", RUN, {}, [])  # type: ignore[arg-type]
+    return ScramCluster(kafka)
+
+
+@pytest.mark.parametrize("shape", [STRIMZI_0_45_LINE, STRIMZI_1_2_LINES], ids=["0.45.2", "1.2.0"])
+def test_only_a_line_the_broker_wrote_for_this_request_is_quoted(shape: str) -> None:
+    from fixtures.scram import _ExplainingRunner
+
+    old = "--- c-dual-role-0\n" + shape.format(n=1)
+    new = old + "\nINFO something else\n" + shape.format(n=2)
+    req = operations.request("produce", Endpoint("b:9094", tls=False), None, topic="t", values=["x"])
+    runner = _ExplainingRunner(RefusingRunner(), _scram_cluster_with_logs([old, new]))
+    with pytest.raises(errors.ProtocolMismatch) as explained:
+        runner.run(req)
+    message = str(explained.value)
+    assert "the broker logged:" in message and "Unexpected Kafka request of type METADATA" in message
+    assert "during SASL handshake" in message
+    if shape is STRIMZI_0_45_LINE:
+        assert "48622" in message and "48621" not in message  # the new connection's line, not the old one
+
+
+def _at_once(check, **_):
+    """wait_until without the waiting: one look, a timeout if nothing is there."""
+    found = check()
+    if found is None:
+        raise errors.KconformError("timed out")
+    return found
+
+
+@pytest.mark.parametrize("shape", [STRIMZI_0_45_LINE, STRIMZI_1_2_LINES], ids=["0.45.2", "1.2.0"])
+def test_an_old_line_alone_is_not_quoted_as_the_brokers_answer(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared cluster keeps earlier tests' lines: with nothing new, the mismatch is reported unquoted."""
+    import fixtures.scram as fixture
+
+    monkeypatch.setattr(fixture, "wait_until", _at_once)
+    old = "--- c-dual-role-0\n" + shape.format(n=1)
+    req = operations.request("produce", Endpoint("b:9094", tls=False), None, topic="t", values=["x"])
+    runner = fixture._ExplainingRunner(RefusingRunner(), _scram_cluster_with_logs([old, old]))
+    with pytest.raises(errors.ProtocolMismatch) as explained:
+        runner.run(req)
+    assert "the broker logged" not in str(explained.value)

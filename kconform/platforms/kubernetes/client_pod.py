@@ -9,12 +9,14 @@ response comes back after a marker line (see manifests/clients/entry.py).
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
 from kconform.clients.operations import raise_for_response
 from kconform.errors import PlatformError
 from kconform.paths import MANIFESTS_DIR, PROJECT_ROOT
+from kconform.secrets import Hidden
 
 POD_NAME = "kconform-client"
 CONTAINER = "client"
@@ -22,7 +24,9 @@ CONFIGMAP_NAME = "kconform-client-code"
 MOUNT_PATH = "/opt/kconform"
 ENTRY = MANIFESTS_DIR / "clients" / "entry.py"
 MARKER = "KCONFORM-RESPONSE"
-KAFKA_PYTHON_REQUIREMENT = "kafka-python>=3.0.12,<4"
+# The pod runs the very kafka-python release this process runs: the shipped client code uses some of its
+# private modules (SCRAM arithmetic, metadata caches), which a newer release may move.
+KAFKA_PYTHON_REQUIREMENT = f"kafka-python=={metadata.version('kafka-python')}"
 READY_FILE = "/tmp/kconform-ready"
 
 # What `python -m kconform.clients.remote` imports, and nothing else (no platform code in the pod).
@@ -77,10 +81,14 @@ def pod(namespace: str, labels: dict[str, str], image: str, *, pip_install: bool
 
 
 def frame_request(req: dict[str, Any]) -> tuple[list[str], str]:
-    """The exec argv and the stdin text for one request."""
+    """The exec argv and the stdin text for one request.
+
+    The stdin text holds the credentials (a SCRAM password, a user key) in plain JSON; it travels as Hidden
+    because pytest prints the arguments of a traceback's last frame into the reports, and an exec that
+    fails raises in the frame that received it."""
     payload = json.dumps(req, separators=(",", ":"))
     size = len(payload.encode("utf-8"))
-    return ["python", f"{MOUNT_PATH}/entry.py", str(size)], payload
+    return ["python", f"{MOUNT_PATH}/entry.py", str(size)], Hidden(payload)
 
 
 def parse_response(stdout: str) -> dict[str, Any]:

@@ -83,8 +83,10 @@ def desired_password(
         try:
             data = read_secret(secret_name)
         except PlatformError as err:
+            # KafkaUserOperator.getRequiredSecret: the Secret is read from the KafkaUser's own namespace.
+            namespace = user["metadata"].get("namespace")
             raise ResourceFailed(
-                f"KafkaUser {name}: Secret {secret_name} with requested user password does not exist."
+                f"KafkaUser {name}: Secret {secret_name} in namespace {namespace} not found"
             ) from err
         value = data.get(key)
         if value is None:
