@@ -277,7 +277,7 @@ def test_local_platform_keeps_a_users_secret_out_of_diagnostics(tmp_path: Path) 
 
 def test_secrets_text_decodes_bytes_and_names_a_missing_key() -> None:
     assert secrets.text({"password": b"abc"}, "password") == "abc"
-    with pytest.raises(errors.PlatformError, match="has no key 'password'"):
+    with pytest.raises(errors.PlatformError, match="Secret u has no key password"):
         secrets.text({"user.crt": b"x"}, "password", source="Secret u")
 
 
