@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except (UsageError, MissingPrerequisite) as err:
-        print(f"kconform: {err}", file=sys.stderr)
+        for line in str(err).splitlines():  # the preflight says one line per missing piece
+            print(f"kconform: {line}", file=sys.stderr)
         return 2
     except KconformError as err:
         print(f"kconform: {err}", file=sys.stderr)

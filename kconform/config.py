@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kconform import versions
+from kconform import workflows as workflow_table
 from kconform.errors import InvalidCombination, UsageError
 
 
@@ -27,6 +28,7 @@ class RunConfig:
     crd_dir    folder of <strimzi-version>/ CRDs used for validation (None: the default lookup)
     install    how Strimzi is installed on kubernetes: helm | yaml
     context    kubeconfig context for provider existing
+    workflows  run only these workflows (None: every workflow)
     """
 
     platform: str = "local"
@@ -40,6 +42,7 @@ class RunConfig:
     crd_dir: Path | None = None
     install: str = "helm"
     context: str | None = None
+    workflows: tuple[str, ...] | None = None
 
     def cells(self) -> list[tuple[versions.Profile, str]]:
         """Every (profile, mode) this run covers, in table order."""
@@ -75,6 +78,7 @@ def build(
     crd_dir: str | Path | None = None,
     install: str | None = None,
     context: str | None = None,
+    workflows: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
     """Merge explicit values over KCONFORM_* environment variables over defaults, and validate."""
@@ -104,6 +108,7 @@ def build(
     if chosen_install not in ("helm", "yaml"):
         raise UsageError(f"unknown install method {chosen_install!r}; choose helm or yaml")
     reports_dir = Path(reports or env.get("KCONFORM_REPORTS") or "reports")
+    chosen_workflows = tuple(workflows or ()) or _split(env.get("KCONFORM_WORKFLOW"))
     crd = crd_dir or env.get("KCONFORM_CRD_DIR")
     return RunConfig(
         platform=chosen_platform,
@@ -117,4 +122,5 @@ def build(
         crd_dir=Path(crd) if crd else None,
         install=chosen_install,
         context=context or env.get("KCONFORM_CONTEXT"),
+        workflows=workflow_table.check(chosen_workflows) if chosen_workflows else None,
     )

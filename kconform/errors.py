@@ -12,6 +12,7 @@
     ├── ClientError                a Kafka client operation failed
     │   ├── AuthorizationFailed    the broker refused by ACL: .scope is topic | group | cluster | transactional_id
     │   ├── AuthenticationFailed   TLS handshake / SASL refused (no certificate, untrusted CA, bad password)
+    │   ├── ProtocolMismatch       the client's security protocol is not the listener's (PLAINTEXT to SASL)
     │   └── BrokerUnreachable      bootstrap or an advertised broker address cannot be reached
     └── BridgeError                the HTTP bridge answered with an error status
 
@@ -74,6 +75,10 @@ class AuthorizationFailed(ClientError):
 
 class AuthenticationFailed(ClientError):
     """The connection was refused during the TLS handshake or SASL authentication."""
+
+
+class ProtocolMismatch(ClientError):
+    """The client spoke another security protocol than the listener expects (e.g. PLAINTEXT to SASL)."""
 
 
 class BrokerUnreachable(ClientError):

@@ -22,10 +22,16 @@ def default_crd_root() -> Path | None:
     """The CRDs used to validate manifests when no cluster is the truth.
 
     KCONFORM_CRD_DIR (a folder of <strimzi-version>/ subfolders) wins; else ../shared/strimzi-crds beside
-    the project, where the project's CI and developers have it.
+    the project, where the project's CI and developers have it; else what kconform.crds downloaded.
     """
     override = os.environ.get("KCONFORM_CRD_DIR")
     if override:
         return Path(override).expanduser()
+    downloaded = cache_dir() / "crds"  # filled by kconform.crds on first use
+    return shared_crd_root() or (downloaded if downloaded.is_dir() else None)
+
+
+def shared_crd_root() -> Path | None:
+    """../shared/strimzi-crds beside the project, when it is there (a developer's or this CI's layout)."""
     shared = PROJECT_ROOT.parent / "shared" / "strimzi-crds"
     return shared if shared.is_dir() else None

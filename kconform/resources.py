@@ -7,6 +7,7 @@ with ``kconform.schemas.SchemaSet`` before realising them, so nothing here needs
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import re
@@ -19,6 +20,7 @@ import yaml
 
 from kconform import paths
 from kconform.errors import InvalidCombination, ManifestError, UsageError
+from kconform.secrets import Hidden, HiddenData
 from kconform.versions import KRAFT, KRAFT_DEDICATED, ZOOKEEPER, Profile, check_mode
 
 Resource = dict[str, Any]
@@ -340,6 +342,17 @@ def acl(
     return {"resource": resource, "operations": list(operations), "host": host, "type": type}
 
 
+SCRAM_SHA_512 = "scram-sha-512"
+
+
+@dataclass(frozen=True)
+class PasswordRef:
+    """`spec.authentication.password.valueFrom.secretKeyRef` of a scram-sha-512 KafkaUser."""
+
+    secret: str
+    key: str = "password"
+
+
 def kafka_user(
     profile: Profile,
     *,
@@ -349,20 +362,41 @@ def kafka_user(
     authentication: str | None = "tls",
     acls: Sequence[dict[str, Any]] = (),
     run_id: str,
+    password: PasswordRef | None = None,
+    annotations: Mapping[str, str] | None = None,
 ) -> Resource:
-    """A KafkaUser of ``cluster``; with no ACLs it has no authorization section (and so no rights)."""
+    """A KafkaUser of ``cluster``; with no ACLs it has no authorization section (and so no rights).
+
+    ``authentication`` is ``tls``, ``scram-sha-512`` or None; a scram-sha-512 user takes its password from
+    ``password`` (a Secret the user owns) instead of the one the User Operator generates."""
     user = load_one("strimzi/kafka-user.yaml")
     _named(user, name, namespace, cluster=cluster)
+    if annotations:
+        user["metadata"].setdefault("annotations", {}).update(annotations)
     spec = user["spec"]
+    if password is not None and authentication != SCRAM_SHA_512:
+        raise UsageError(f"KafkaUser {name}: a provided password needs authentication {SCRAM_SHA_512}")
     if authentication is None:
         spec.pop("authentication", None)
     else:
         spec["authentication"] = {"type": authentication}
+    if password is not None:
+        spec["authentication"]["password"] = {
+            "valueFrom": {"secretKeyRef": {"name": password.secret, "key": password.key}}
+        }
     if acls:
         spec["authorization"] = {"type": "simple", "acls": copy.deepcopy(list(acls))}
     else:
         spec.pop("authorization", None)
     return labelled(render_for_profile(user, profile), run_id)
+
+
+def password_secret(*, name: str, namespace: str, key: str, password: str, run_id: str) -> Resource:
+    """The user's own Secret holding a scram-sha-512 KafkaUser's password (``data``, base64 as stored)."""
+    encoded = base64.b64encode(password.encode("utf-8")).decode("ascii")
+    data = HiddenData({key: Hidden(encoded)})  # a repr (e.g. in a traceback) never shows the value
+    secret: Resource = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": data}
+    return labelled(_named(secret, name, namespace), run_id)
 
 
 def kafka_topic(

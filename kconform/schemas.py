@@ -31,7 +31,7 @@ import yaml
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
-from kconform import paths
+from kconform import crds, paths
 from kconform.errors import ManifestError, MissingPrerequisite, UsageError
 from kconform.versions import Profile
 
@@ -113,19 +113,12 @@ class SchemaSet:
 
     @classmethod
     def for_profile(cls, profile: Profile, crd_root: Path | None = None) -> SchemaSet:
-        """The CRDs of ``profile.strimzi`` under ``crd_root`` (default: KCONFORM_CRD_DIR or ../shared)."""
-        root = crd_root if crd_root is not None else paths.default_crd_root()
-        if root is None:
-            raise MissingPrerequisite(
-                "no Strimzi CRDs to validate manifests against: set KCONFORM_CRD_DIR to a folder with one "
-                f"subfolder per Strimzi version holding its CRD YAML (e.g. {profile.strimzi}/ with the "
-                f"release asset strimzi-crds-{profile.strimzi}.yaml)"
-            )
-        folder = Path(root).expanduser() / profile.strimzi
+        """The CRDs of ``profile.strimzi`` under ``crd_root``; by default KCONFORM_CRD_DIR, ../shared or
+        the cache, downloaded and verified on first use (`kconform.crds`)."""
+        folder = crds.crd_folder(profile.strimzi, root=crd_root)
         if not folder.is_dir():
             raise MissingPrerequisite(
-                f"no CRDs for Strimzi {profile.strimzi}: {folder} does not exist; put the release asset "
-                f"strimzi-crds-{profile.strimzi}.yaml there or point KCONFORM_CRD_DIR at a folder that has it"
+                f"no CRDs for Strimzi {profile.strimzi}: {folder} does not exist; {crds.FIX}"
             )
         return _cached_dir(folder.resolve(), f"the Strimzi {profile.strimzi} CRDs")
 

@@ -8,6 +8,9 @@ failures into `kconform.errors` and always close the client and remove the files
 Connection failures are diagnosed after the fact by probing the addresses involved (bootstrap first, then
 the brokers' advertised addresses learnt from metadata), because kafka-python only reports "Unable to
 bootstrap" or a timeout; the probe names the address that could not be reached or refused the handshake.
+SASL gets two more probes: a SaslHandshake tells a client that did not speak SASL that the listener expects
+it (ProtocolMismatch), and one SCRAM exchange tells a SASL client that its password was refused
+(AuthenticationFailed).
 
 This module may be shipped into a client pod with `remote`: it imports only the stdlib, kafka-python,
 `kconform.errors` and `kconform.clients.operations`.
@@ -152,6 +155,119 @@ def probe(address: Address, tls_files: dict[str, Any] | None, *, timeout: float 
         sock.close()
 
 
+def _frame(api_key: int, version: int, correlation_id: int, body: bytes) -> bytes:
+    """A request with header v1 (api key, version, correlation id, client id) and a size prefix."""
+    client_id = _CLIENT_ID.encode()
+    header = struct.pack(">hhih", api_key, version, correlation_id, len(client_id)) + client_id
+    return struct.pack(">i", len(header) + len(body)) + header + body
+
+
+def _sasl_handshake_request(mechanism: str) -> bytes:
+    # SaslHandshake v1 (api key 17). A SASL listener answers it before authentication with its enabled
+    # mechanisms; a listener without SASL answers ILLEGAL_SASL_STATE (34).
+    wanted = mechanism.encode()
+    return _frame(17, 1, 2, struct.pack(">h", len(wanted)) + wanted)
+
+
+def _read_exactly(sock: Any, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionResetError("connection closed by the broker")
+        data += chunk
+    return data
+
+
+def sasl_mechanisms(
+    address: Address, tls_files: dict[str, Any] | None, *, timeout: float = PROBE_TIMEOUT_S
+) -> list[str] | None:
+    """The SASL mechanisms the listener at `address` enables, or None when it does not speak SASL.
+
+    Asks with a SaslHandshake request, which a SASL listener answers before any authentication."""
+    try:
+        raw = socket.create_connection((address.host, address.port), timeout=timeout)
+    except OSError:
+        return None
+    try:
+        sock: Any = raw
+        if tls_files is not None:
+            sock = _tls_context(tls_files).wrap_socket(raw, server_hostname=address.host)
+        sock.sendall(_sasl_handshake_request(operations.SCRAM_SHA_512))
+        (size,) = struct.unpack(">i", _read_exactly(sock, 4))
+        payload = _read_exactly(sock, size)
+    except (OSError, struct.error):
+        return None
+    finally:
+        raw.close()
+    # correlation id (int32), error code (int16), mechanisms: array of int16-length strings
+    (error_code,) = struct.unpack_from(">h", payload, 4)
+    (count,) = struct.unpack_from(">i", payload, 6)
+    if error_code == 34 or count < 0:  # ILLEGAL_SASL_STATE: this listener does no SASL
+        return None
+    mechanisms, offset = [], 10
+    for _ in range(count):
+        (length,) = struct.unpack_from(">h", payload, offset)
+        mechanisms.append(payload[offset + 2 : offset + 2 + length].decode("utf-8", "replace"))
+        offset += 2 + length
+    return mechanisms
+
+
+def _response(sock: Any) -> bytes:
+    (size,) = struct.unpack(">i", _read_exactly(sock, 4))
+    return _read_exactly(sock, size)
+
+
+def _sasl_authenticate(sock: Any, correlation_id: int, token: bytes) -> tuple[int, str, bytes]:
+    """One SaslAuthenticate v0 round trip (api key 36): (error code, error message, server bytes)."""
+    sock.sendall(_frame(36, 0, correlation_id, struct.pack(">i", len(token)) + token))
+    payload = _response(sock)
+    (error_code, message_length) = struct.unpack_from(">hh", payload, 4)
+    offset = 8 + max(message_length, 0)
+    message = payload[8:offset].decode("utf-8", "replace") if message_length > 0 else ""
+    (length,) = struct.unpack_from(">i", payload, offset)
+    return error_code, message, payload[offset + 4 : offset + 4 + max(length, 0)]
+
+
+def scram_refusal(
+    address: Address,
+    tls_files: dict[str, Any] | None,
+    credentials: Credentials,
+    *,
+    timeout: float = PROBE_TIMEOUT_S,
+) -> str | None:
+    """Authenticate once with SCRAM and return why the broker refused, or None if it accepted (or the
+    exchange could not be completed for another reason, which the other probes report)."""
+    from kafka.net.sasl.scram import ScramClient  # kafka-python's SCRAM arithmetic
+
+    mechanism = credentials.sasl_mechanism or operations.SCRAM_SHA_512
+    scram = ScramClient(credentials.sasl_username or "", credentials.sasl_password or "", mechanism)
+    try:
+        raw = socket.create_connection((address.host, address.port), timeout=timeout)
+    except OSError:
+        return None
+    try:
+        sock: Any = raw
+        if tls_files is not None:
+            sock = _tls_context(tls_files).wrap_socket(raw, server_hostname=address.host)
+        sock.sendall(_sasl_handshake_request(mechanism))
+        if struct.unpack_from(">h", _response(sock), 4)[0] != 0:
+            return None
+        code, message, server_first = _sasl_authenticate(sock, 3, scram.first_message())
+        if code:
+            return message or f"error code {code}"
+        scram.process_server_first_message(server_first)
+        try:
+            code, message, _ = _sasl_authenticate(sock, 4, scram.final_message())
+        except ConnectionError:
+            return "the broker closed the connection after the client's SCRAM proof (invalid credentials)"
+        return (message or f"error code {code}") if code else None
+    except (OSError, ValueError, struct.error):
+        return None
+    finally:
+        raw.close()
+
+
 def _cluster_of(client: Any) -> Any:
     # kafka-python 3.x keeps its metadata cache (ClusterMetadata) under a different private name per client:
     # producer._metadata, consumer._cluster, admin._manager.cluster.
@@ -167,9 +283,13 @@ def _known_brokers(client: Any) -> list[tuple[Any, Address]]:
 
 
 def diagnose_connectivity(
-    endpoint: Endpoint, tls_files: dict[str, Any] | None, client: Any = None
+    endpoint: Endpoint, tls_files: dict[str, Any] | None, client: Any = None, spoken: str | None = None
 ) -> errors.ClientError | None:
-    """The connectivity problem behind a failure, or None if every address involved answers."""
+    """The connectivity problem behind a failure, or None if every address involved answers.
+
+    `spoken` is the client's security protocol: a client that did not speak SASL to a listener that
+    expects it gets a ProtocolMismatch saying both (the broker drops such connections, kafka-python only
+    times out)."""
     reached = []
     for address in parse_bootstrap(endpoint.bootstrap):
         try:
@@ -182,6 +302,15 @@ def diagnose_connectivity(
             reached.append(address)
     if not reached:
         return errors.BrokerUnreachable(f"bootstrap {endpoint.bootstrap} unreachable: {last_bootstrap_error}")
+    if spoken is not None and not spoken.startswith("SASL_"):
+        mechanisms = sasl_mechanisms(reached[0], tls_files)
+        if mechanisms is not None:
+            return errors.ProtocolMismatch(
+                f"the client spoke {spoken}, but the listener at {reached[0]} expects SASL_{spoken} "
+                f"(enabled mechanisms: {', '.join(mechanisms) or 'none'}): the broker drops requests sent "
+                f"before SASL authentication; set the client's security.protocol to SASL_{spoken} with "
+                "SCRAM credentials from the KafkaUser Secret"
+            )
     for node_id, address in _known_brokers(client) if client is not None else []:
         try:
             probe(address, tls_files)
@@ -204,6 +333,7 @@ def translate(
     endpoint: Endpoint,
     tls_files: dict[str, Any] | None = None,
     client: Any = None,
+    spoken: str | None = None,
 ) -> errors.KconformError:
     """Map a kafka-python / socket / TLS failure during `action` to the kconform error a scenario asserts."""
     if isinstance(err, errors.KconformError):
@@ -216,7 +346,7 @@ def translate(
     if isinstance(err, kafka_errors.SaslAuthenticationFailedError | ssl.SSLError):
         return errors.AuthenticationFailed(f"{action}: authentication failed: {err}")
     if isinstance(err, _CONNECTIVITY_ERRORS):
-        cause = diagnose_connectivity(endpoint, tls_files, client)
+        cause = diagnose_connectivity(endpoint, tls_files, client, spoken)
         if cause is not None:
             return type(cause)(f"{action}: {cause}")
         return errors.ClientError(
@@ -272,17 +402,23 @@ def _timeouts(timeout_s: float) -> dict[str, int]:
     return {"request_timeout_ms": timeout_ms, "bootstrap_timeout_ms": timeout_ms}
 
 
-def _base_config(endpoint: Endpoint, ssl_settings: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+def _base_config(
+    endpoint: Endpoint, ssl_settings: dict[str, Any], timeout_s: float, credentials: Credentials | None = None
+) -> dict[str, Any]:
     config: dict[str, Any] = {
         "bootstrap_servers": [str(a) for a in parse_bootstrap(endpoint.bootstrap)],
         "client_id": _CLIENT_ID,
-        "security_protocol": "SSL" if endpoint.tls else "PLAINTEXT",
+        "security_protocol": operations.security_protocol(endpoint, credentials),
         # Bounded reconnect backoff so a retry inside a short timeout still happens.
         "reconnect_backoff_max_ms": 1000,
         **_timeouts(timeout_s),
     }
     if endpoint.tls:
         config.update(ssl_settings)
+    if credentials is not None and credentials.sasl:
+        config["sasl_mechanism"] = credentials.sasl_mechanism
+        config["sasl_plain_username"] = credentials.sasl_username
+        config["sasl_plain_password"] = credentials.sasl_password
     return config
 
 
@@ -293,9 +429,36 @@ class _Session:
     client: Any
     endpoint: Endpoint
     ssl_settings: dict[str, Any] | None
+    spoken: str | None = None
 
     def diagnose(self) -> errors.ClientError | None:
-        return diagnose_connectivity(self.endpoint, self.ssl_settings, self.client)
+        return diagnose_connectivity(self.endpoint, self.ssl_settings, self.client, self.spoken)
+
+
+def _sasl_refusal(
+    translated: errors.KconformError,
+    err: Exception,
+    action: str,
+    endpoint: Endpoint,
+    tls: dict[str, Any] | None,
+    credentials: Credentials | None,
+) -> errors.AuthenticationFailed | None:
+    """A SASL client's connection failure that is really a refused password, as the broker says it.
+
+    kafka-python retries a refused SASL login until it times out (the broker closes the connection after the
+    failed proof), so the broker is asked once more, with a single SCRAM exchange."""
+    if credentials is None or not credentials.sasl or not isinstance(err, _CONNECTIVITY_ERRORS):
+        return None
+    if type(translated) is not errors.ClientError:
+        return None  # already explained: unreachable, TLS refused, wrong protocol
+    for address in parse_bootstrap(endpoint.bootstrap):
+        reason = scram_refusal(address, tls, credentials)
+        if reason is not None:
+            return errors.AuthenticationFailed(
+                f"{action}: SASL {credentials.sasl_mechanism} authentication as {credentials.sasl_username!r} "
+                f"refused by the broker: {reason}"
+            )
+    return None
 
 
 @contextlib.contextmanager
@@ -310,19 +473,25 @@ def _open(
     overrides: dict[str, Any],
 ) -> Iterator[_Session]:
     action = f"{kind} at {endpoint.bootstrap}"
+    spoken = operations.security_protocol(endpoint, credentials)
     with tls_files(credentials if endpoint.tls else None) as ssl_settings:
-        config = {**_base_config(endpoint, ssl_settings, timeout_s), **defaults, **overrides}
+        config = {**_base_config(endpoint, ssl_settings, timeout_s, credentials), **defaults, **overrides}
         tls = ssl_settings if endpoint.tls else None
+
+        def refused(err: Exception, what: str, client: Any = None) -> errors.KconformError:
+            translated = translate(err, what, endpoint, tls, client, spoken)
+            return _sasl_refusal(translated, err, what, endpoint, tls, credentials) or translated
+
         try:
             client = factory(**config)
         except Exception as err:
-            raise translate(err, f"{action}: connect", endpoint, tls) from err
+            raise refused(err, f"{action}: connect") from err
         try:
-            yield _Session(client, endpoint, tls)
+            yield _Session(client, endpoint, tls, spoken)
         except errors.KconformError:
             raise
         except Exception as err:
-            raise translate(err, action, endpoint, tls, client) from err
+            raise refused(err, action, client) from err
         finally:
             with contextlib.suppress(Exception):  # closing must never mask the operation's outcome
                 close(client)
@@ -570,9 +739,17 @@ def parse_request(req: Any) -> tuple[str, Endpoint, Credentials | None, dict[str
     if credentials_data is not None:
         if not isinstance(credentials_data, dict):
             raise errors.UsageError(
-                "request.credentials must be an object (ca_crt, user_crt, user_key) or null"
+                "request.credentials must be an object (ca_crt, user_crt, user_key, sasl_*) or null"
             )
-        known = {"ca_crt", "user_crt", "user_key", "check_hostname"}
+        known = {
+            "ca_crt",
+            "user_crt",
+            "user_key",
+            "check_hostname",
+            "sasl_mechanism",
+            "sasl_username",
+            "sasl_password",
+        }
         unknown = sorted(set(credentials_data) - known)
         if unknown:
             raise errors.UsageError(

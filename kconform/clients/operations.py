@@ -38,14 +38,25 @@ class Endpoint:
     tls: bool
 
 
+SCRAM_SHA_512 = "SCRAM-SHA-512"
+
+
 @dataclass(frozen=True)
 class Credentials:
-    """PEM material as found in Strimzi's Secrets. repr never shows the key."""
+    """What a client authenticates with, as found in Strimzi's Secrets. repr never shows a key or password.
+
+    TLS: the cluster CA (`ca.crt` of `<cluster>-cluster-ca-cert`) and, for mutual TLS, `user.crt`/`user.key`
+    of a tls KafkaUser's Secret. SASL: a scram-sha-512 KafkaUser's name and the `password` of its Secret;
+    with SASL credentials the client speaks SASL_PLAINTEXT (or SASL_SSL on a TLS endpoint).
+    """
 
     ca_crt: str | None = None  # the cluster CA certificate (Secret <cluster>-cluster-ca-cert, key ca.crt)
     user_crt: str | None = None  # the KafkaUser Secret's user.crt
     user_key: str | None = field(default=None, repr=False)  # the KafkaUser Secret's user.key
     check_hostname: bool = True
+    sasl_mechanism: str | None = None  # SCRAM-SHA-512 for Strimzi's scram-sha-512 users
+    sasl_username: str | None = None  # the KafkaUser's name (status.username)
+    sasl_password: str | None = field(default=None, repr=False)  # the KafkaUser Secret's password
 
     def __repr__(self) -> str:
         parts = [
@@ -54,7 +65,17 @@ class Credentials:
             f"user_key={'<redacted>' if self.user_key else None}",
             f"check_hostname={self.check_hostname}",
         ]
+        if self.sasl_mechanism:
+            parts += [
+                f"sasl_mechanism={self.sasl_mechanism}",
+                f"sasl_username={self.sasl_username}",
+                f"sasl_password={'<redacted>' if self.sasl_password else None}",
+            ]
         return f"Credentials({', '.join(parts)})"
+
+    @property
+    def sasl(self) -> bool:
+        return bool(self.sasl_mechanism)
 
     @classmethod
     def from_secrets(
@@ -67,6 +88,34 @@ class Credentials:
             user_key=user["user.key"] if user else None,
             check_hostname=check_hostname,
         )
+
+    @classmethod
+    def scram(
+        cls, username: str, password: str, *, ca_crt: str | None = None, check_hostname: bool = True
+    ) -> Credentials:
+        """A scram-sha-512 KafkaUser: its name and the password of its Secret (plus the CA for SASL_SSL)."""
+        return cls(
+            ca_crt=ca_crt,
+            check_hostname=check_hostname,
+            sasl_mechanism=SCRAM_SHA_512,
+            sasl_username=username,
+            sasl_password=_Hidden(password),
+        )
+
+
+class _Hidden(str):
+    """A password whose repr never shows it (kept here: this module ships into the client pod alone)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
+
+
+def security_protocol(endpoint: Endpoint, credentials: Credentials | None) -> str:
+    """What a client speaks: Kafka's security.protocol for the endpoint's transport and the credentials."""
+    transport = "SSL" if endpoint.tls else "PLAINTEXT"
+    return f"SASL_{transport}" if credentials is not None and credentials.sasl else transport
 
 
 def request(op: str, endpoint: Endpoint, credentials: Credentials | None, **args: Any) -> dict[str, Any]:

@@ -6,24 +6,15 @@ import argparse
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from kconform import versions
-from kconform.errors import KconformError, MissingPrerequisite
+from kconform import preflight, versions
+from kconform.errors import KconformError
 from kconform.platforms.kubernetes import shell, tools
+from kconform.preflight import Check
 from kconform.versions import PROFILES
 
 MIN_MEMORY_GB = 8
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
 
 
 def _tool(name: str) -> Check:
@@ -56,44 +47,13 @@ def _java() -> Check:
     return Check("java", True, path)
 
 
-def _maven() -> Check:
-    path = shutil.which("mvn")
-    if path:
-        return Check("maven", True, path)
-    return Check("maven", False, "mvn not on PATH", "apt-get install maven (it fetches the Kafka jars once)")
-
-
-def _java_for(what: str, major: int) -> Check:
-    from kconform.platforms.local.java import find_java
-
-    try:
-        found = find_java(major)
-    except MissingPrerequisite as err:
-        return Check(f"java {major}+ ({what})", False, "none found", str(err))
-    return Check(f"java {major}+ ({what})", True, f"{found.executable} (Java {found.major})")
-
-
-def _bridge(version: str) -> Check:
-    from kconform.platforms.local.sidecar import bridge_home
-
-    try:
-        return Check(f"bridge {version}", True, str(bridge_home(version)))
-    except MissingPrerequisite as err:
-        return Check(f"bridge {version}", False, "distribution not found", str(err))
-
-
-def _local_checks() -> dict[str, Callable[[], Check]]:
-    """What the local platform needs for every pinned profile: Maven, the Javas, the bridge distributions."""
-    needs: dict[str, Callable[[], Check]] = {"maven": _maven}
-    for prof in PROFILES.values():
-        needs[f"java-kafka-{prof.strimzi}"] = partial(
-            _java_for, f"Kafka {prof.kafka_version}", prof.kafka_java
-        )
-        needs[f"java-bridge-{prof.strimzi}"] = partial(
-            _java_for, f"bridge {prof.bridge_version}", prof.bridge_java
-        )
-        needs[f"bridge-{prof.strimzi}"] = partial(_bridge, prof.bridge_version)
-    return needs
+def _local_checks(fetch_missing: bool) -> list[Check]:
+    """The preflight's checks of the local platform for every pinned profile, bridge included."""
+    profiles = list(PROFILES.values())
+    checks = preflight.local_checks(profiles, bridge=True, fetch_missing=fetch_missing)
+    if fetch_missing and all(check.ok for check in checks):
+        checks += preflight.fetch_jars(profiles)
+    return checks
 
 
 def _memory() -> Check:
@@ -134,8 +94,11 @@ def _kubeconfig(context: str | None) -> Check:
     )
 
 
-def checks_for(platform: str, provider: str, context: str | None) -> list[tuple[Check, bool]]:
-    """(check, required for the chosen platform) pairs."""
+def checks_for(
+    platform: str, provider: str, context: str | None, *, fetch_missing: bool = False
+) -> list[tuple[Check, bool]]:
+    """(check, required for the chosen platform) pairs; `fetch_missing` downloads what the local platform
+    fetches on first use (CRDs, bridge, Kafka jars) instead of only saying it will."""
     needs: dict[str, Callable[[], Check]] = {
         "docker engine": _docker,
         "kind": lambda: _tool("kind"),
@@ -148,10 +111,11 @@ def checks_for(platform: str, provider: str, context: str | None) -> list[tuple[
     }
     required: set[str] = set()
     if platform == "local":
-        local = _local_checks()
-        needs.update(local)
-        required = {"java", *local}
-    elif provider in ("kind", "minikube", "k3s"):
+        del needs["java"]  # the preflight names each Java version the local platform needs
+        local = _local_checks(fetch_missing)
+        others = [(make(), False) for make in needs.values()]
+        return [(check, True) for check in local] + others
+    if provider in ("kind", "minikube", "k3s"):
         required = {"docker engine", "helm"} | ({provider} if provider != "k3s" else set())
     else:
         required = {"kubeconfig", "helm"}
@@ -165,11 +129,16 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--platform", default="kubernetes", choices=versions.PLATFORMS)
     parser.add_argument("--provider", default="kind", choices=versions.PROVIDERS)
     parser.add_argument("--context", default=None)
+    parser.add_argument(
+        "--fetch",
+        action="store_true",
+        help="download now what the local platform fetches on first use (CRDs, bridge, Kafka jars)",
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    results = checks_for(args.platform, args.provider, args.context)
+    results = checks_for(args.platform, args.provider, args.context, fetch_missing=args.fetch)
     width = max(len(c.name) for c, _ in results)
     for check, required in results:
         state = "OK" if check.ok else ("MISSING" if required else "missing (optional)")

@@ -42,13 +42,28 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--install", choices=("helm", "yaml"), default=None, help="how Strimzi is installed")
     parser.add_argument("--reports", default=None, help="report folder (default: reports)")
     parser.add_argument("--keep", action="store_true", default=None, help="keep what the run created")
+    parser.add_argument(
+        "--workflow", action="append", default=None, help="run only this workflow (repeatable)"
+    )
     parser.add_argument("-n", "--workers", default=None, help="pytest-xdist workers (e.g. 2 or auto)")
     return parser
 
 
-def _preflight(config: run_config.RunConfig) -> None:
-    """On kubernetes, refuse at once (exit 2) when no cluster can be reached or created."""
-    if config.platform != "kubernetes":
+def _selects_by_expression(extra: list[str]) -> bool:
+    """Whether pytest arguments narrow the run (-m/-k/paths): the plugin then decides about the bridge."""
+    return any(arg.startswith(("-m", "-k")) or not arg.startswith("-") for arg in extra if arg != "--")
+
+
+def _preflight(config: run_config.RunConfig, extra: list[str]) -> None:
+    """Refuse at once (exit 2) when a prerequisite is missing: on local what the processes need (fetched
+    when it can be), on kubernetes a cluster that can be reached or created."""
+    if config.platform == "local":
+        from kconform import preflight
+
+        # Every workflow runs unless pytest arguments narrow the run; the plugin checks the narrowed set.
+        bridge = not _selects_by_expression(extra)
+        profiles = [versions.profile(v) for v in config.profiles]
+        preflight.require_local(profiles, bridge=bridge, crd_dir=config.crd_dir)
         return
     if len(config.profiles) != 1:
         raise UsageError(
@@ -81,6 +96,8 @@ def pytest_argv(config: run_config.RunConfig, workers: str | None, extra: list[s
         argv += ["--profile", prof]
     for mode in config.modes or ():
         argv += ["--mode", mode]
+    for workflow in config.workflows or ():
+        argv += ["--workflow", workflow]
     for flag, value in (
         ("--provider", config.provider),
         ("--kubernetes", config.kubernetes),
@@ -144,10 +161,14 @@ def run(args: argparse.Namespace) -> int:
         keep=args.keep,
         install=args.install,
         context=args.context,
+        workflows=getattr(args, "workflow", None),
     )
+    extra = list(getattr(args, "extra", []))
     try:
-        _preflight(config)
+        _preflight(config, extra)
     except MissingPrerequisite as err:
+        if config.platform == "local":
+            raise
         raise MissingPrerequisite(f"{err} (--platform kubernetes needs a cluster; nothing was run)") from None
     reports = Path(config.reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
@@ -155,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     if stale.exists():
         stale.unlink()  # a record left by an earlier run must not stand for this one
     env = dict(os.environ, KCONFORM_RUN_ID=config.run_id)
-    argv = pytest_argv(config, args.workers, list(getattr(args, "extra", [])))
+    argv = pytest_argv(config, args.workers, extra)
     code = _run_pytest(argv, env)
     mapped = _PYTEST_EXIT.get(code, 1)
     if mapped in (2, 130):

@@ -70,6 +70,15 @@ class Platform(Protocol):
         """The Secret's data, decoded to text (PEM keys, passwords)."""
         ...
 
+    # --- the brokers, as a user inspects them
+    def broker_log(self, namespace: str, cluster: str, lines: int = 300) -> str:
+        """The tail of every broker's log of the Kafka `cluster` (process logs / pod logs), redacted."""
+        ...
+
+    def broker_incarnations(self, namespace: str, cluster: str) -> list[str]:
+        """One token per broker that changes whenever that broker restarts (pid; pod uid + restarts)."""
+        ...
+
     # --- clients
     def internal_clients(self, namespace: str) -> ClientRunner:
         """Runs client requests where internal listeners are reachable (in-cluster on kubernetes)."""

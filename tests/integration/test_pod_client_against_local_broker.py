@@ -16,9 +16,10 @@ import pytest
 
 from kconform import paths, resources
 from kconform.clients.operations import Credentials, Endpoint, request
-from kconform.errors import AuthorizationFailed
+from kconform.errors import AuthenticationFailed, AuthorizationFailed
 from kconform.platforms.kubernetes.client_pod import MOUNT_PATH, PodClientRunner
 from kconform.platforms.local.platform import LocalPlatform
+from kconform.secrets import text
 from kconform.versions import KRAFT, profile
 
 pytestmark = pytest.mark.integration
@@ -50,7 +51,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
             name="podc",
             namespace="ns",
             run_id=run_id,
-            listeners=[resources.internal_listener("tls", 9093, tls=True, authentication="tls")],
+            listeners=[
+                resources.internal_listener("tls", 9093, tls=True, authentication="tls"),
+                resources.internal_listener("scramtls", 9095, tls=True, authentication="scram-sha-512"),
+            ],
             authorization={"type": "simple"},
         ):
             platform.apply(document)
@@ -74,17 +78,31 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
             )
         )
         platform.wait_ready("KafkaUser", "ns", "app", 60)
-        endpoint = Endpoint(kafka["status"]["listeners"][0]["bootstrapServers"], tls=True)
-        credentials = Credentials.from_secrets(
-            platform.read_secret("ns", "podc-cluster-ca-cert"), platform.read_secret("ns", "app")
+        platform.apply(
+            resources.kafka_user(
+                prof,
+                name="sasl",
+                namespace="ns",
+                cluster="podc",
+                authentication="scram-sha-512",
+                run_id=run_id,
+                acls=[resources.acl("topic", "allowed", ["Write", "Describe"])],
+            )
         )
-        yield endpoint, credentials
+        platform.wait_ready("KafkaUser", "ns", "sasl", 60)
+        endpoint = Endpoint(kafka["status"]["listeners"][0]["bootstrapServers"], tls=True)
+        ca = platform.read_secret("ns", "podc-cluster-ca-cert")
+        credentials = Credentials.from_secrets(ca, platform.read_secret("ns", "app"))
+        scram_endpoint = Endpoint(kafka["status"]["listeners"][1]["bootstrapServers"], tls=True)
+        password = text(platform.read_secret("ns", "sasl"), "password")
+        scram = (scram_endpoint, Credentials.scram("sasl", password, ca_crt=text(ca, "ca.crt")))
+        yield endpoint, credentials, scram
     finally:
         platform.close()
 
 
 def test_produce_and_consume_through_the_pod_entry(cluster) -> None:
-    endpoint, credentials = cluster
+    endpoint, credentials, _ = cluster
     runner = PodClientRunner(exec_like_the_pod)
     offsets = runner.run(
         request(
@@ -115,7 +133,7 @@ def test_produce_and_consume_through_the_pod_entry(cluster) -> None:
 
 
 def test_authorization_errors_cross_the_pod_boundary_typed(cluster) -> None:
-    endpoint, credentials = cluster
+    endpoint, credentials, _ = cluster
     runner = PodClientRunner(exec_like_the_pod)
     with pytest.raises(AuthorizationFailed) as refused:
         runner.run(
@@ -131,3 +149,22 @@ def test_authorization_errors_cross_the_pod_boundary_typed(cluster) -> None:
             )
         )
     assert refused.value.scope == "topic"
+
+
+def test_scram_credentials_travel_on_stdin_and_a_wrong_password_is_typed(cluster) -> None:
+    """SASL_SSL with SCRAM-SHA-512 through the pod's entry: the password goes in the request on stdin (never
+    in argv), the produce succeeds, and a wrong password comes back as AuthenticationFailed."""
+    _, _, (endpoint, credentials) = cluster
+    seen: list[list[str]] = []
+
+    def recording_exec(argv: list[str], stdin: str, timeout: float) -> str:
+        seen.append(argv)
+        return exec_like_the_pod(argv, stdin, timeout)
+
+    runner = PodClientRunner(recording_exec)
+    produce = {"topic": "allowed", "values": ["sasl via pod"], "key": None, "idempotent": False}
+    assert runner.run(request("produce", endpoint, credentials, timeout_s=30, **produce))["offsets"]
+    assert credentials.sasl_password and all(credentials.sasl_password not in " ".join(a) for a in seen)
+    wrong = Credentials.scram("sasl", "WrongPassword1", ca_crt=credentials.ca_crt)
+    with pytest.raises(AuthenticationFailed, match="SCRAM-SHA-512"):
+        runner.run(request("produce", endpoint, wrong, timeout_s=6, **produce))

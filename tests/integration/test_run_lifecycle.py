@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import secret_ledger
 from kconform import paths
 from kconform.platforms.local.processes import find_run_processes
 from kconform.waits import wait_until
@@ -27,7 +28,8 @@ def _run_local(
     reports: Path, run_id: str, *pytest_args: str, scope: Sequence[str] = PROFILE
 ) -> subprocess.Popen[bytes]:
     """`kconform run --platform local` (one profile and mode unless `scope` says otherwise), in its own
-    session so a test can signal the whole group."""
+    session so a test can signal the whole group. The run records the digests of every SCRAM password it
+    generated or used in a ledger next to (never inside) the reports folder."""
     argv = [
         sys.executable,
         "-m",
@@ -42,6 +44,7 @@ def _run_local(
         *pytest_args,
     ]
     env = dict(os.environ, KCONFORM_RUN_ID=run_id)
+    env[secret_ledger.LEDGER_ENV] = str(_ledger(reports))
     return subprocess.Popen(
         argv,
         cwd=paths.PROJECT_ROOT,
@@ -134,12 +137,20 @@ def _allure_results(reports: Path) -> int:
     return len(list(folder.glob("*-result.json"))) if folder.is_dir() else 0
 
 
+def _ledger(reports: Path) -> Path:
+    return reports.parent / f"{reports.name}-scram-ledger"
+
+
 def _assert_no_secrets(reports: Path) -> None:
-    """No private key, password or sasl.jaas.config value in any file the run wrote."""
+    """No private key, password or sasl.jaas.config value in any file the run wrote, and none of the SCRAM
+    passwords the run generated or used (their digests are in the run's ledger)."""
+    ledger = _ledger(reports)
+    passwords = secret_ledger.read(ledger) if ledger.is_file() else set()
     for path in reports.rglob("*"):
         if not path.is_file():
             continue
         text = path.read_text(errors="replace")
+        assert secret_ledger.find_leaks(text, passwords) == 0, f"a SCRAM password of the run is in {path}"
         assert "PRIVATE KEY-----" not in text, path
         # Kafka logs its config with `sasl.jaas.config = null`: only a value would be a leak.
         assert not re.search(r"sasl\.jaas\.config\s*[=:]\s*(?!null\b)\S", text), path
@@ -165,6 +176,30 @@ def test_full_run_passes_and_its_reports_hold_no_secrets(tmp_path: Path) -> None
         ("1.2.0", "kraft-dedicated"),
     }
     workflows = {r["workflow"] for r in record["results"]}
-    assert workflows == {"tls-listener", "user-acls", "bridge-sidecar", "external-access", "metadata-mode"}
+    assert workflows == {
+        "tls-listener",
+        "user-acls",
+        "bridge-sidecar",
+        "external-access",
+        "metadata-mode",
+        "scram-listener",
+    }
+    assert find_run_processes(run_id) == []
+    assert len(secret_ledger.read(_ledger(reports))) >= 4 * 6  # every cell generated and chose passwords
+    _assert_no_secrets(reports)
+
+
+def test_scram_run_leaves_no_password_in_the_reports(tmp_path: Path) -> None:
+    """`kconform run --workflow scram-listener` on one cell: every SCRAM password the run generated (the
+    operator's) or used (provided, changed, wrong) is recorded, and no file under the reports holds one."""
+    run_id = "scrm" + os.urandom(3).hex()
+    reports = tmp_path / "reports"
+    proc = _run_local(reports, run_id, "-q", scope=[*PROFILE, "--workflow", "scram-listener"])
+    out, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out.decode()[-3000:]
+    record = json.loads((reports / "conformance.json").read_text())
+    assert {r["workflow"] for r in record["results"]} == {"scram-listener"}
+    assert len(record["results"]) >= 6
+    assert len(secret_ledger.read(_ledger(reports))) >= 6
     assert find_run_processes(run_id) == []
     _assert_no_secrets(reports)

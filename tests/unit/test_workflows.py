@@ -4,7 +4,6 @@ nightly cell step's exit-code contract (3 = inconclusive, not failed) executed f
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import re
@@ -12,7 +11,6 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,8 +24,6 @@ from kconform.report.conformance import read_conformance
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 CI = WORKFLOWS / "ci.yml"
 NIGHTLY = WORKFLOWS / "nightly.yml"
-FETCH_CRDS = PROJECT_ROOT / ".github" / "scripts" / "fetch_crds.py"
-SHARED_CRDS = PROJECT_ROOT.parent / "shared" / "strimzi-crds"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -108,12 +104,12 @@ def test_ci_runs_lint_unit_and_exactly_dot_ci_run() -> None:
 
     local = jobs["local"]
     runs = _runs(local)
-    assert "bash .ci/run" in runs
-    # Nothing but the CRD preparation may run beside .ci/run, so CI and .ci/run cannot drift apart.
-    assert [run for run in runs if run != "bash .ci/run"] == [
-        f'python {FETCH_CRDS.relative_to(PROJECT_ROOT)} "$KCONFORM_CRD_DIR"'
-    ]
-    assert _uses(local, "actions/setup-java")["with"] == {"distribution": "temurin", "java-version": "21"}
+    # Nothing runs beside .ci/run, so CI and .ci/run cannot drift apart; it fetches with kconform's code.
+    assert runs == ["bash .ci/run"]
+    assert "python3 -m kconform doctor --platform local --fetch" in (PROJECT_ROOT / ".ci" / "run").read_text()
+    java = _uses(local, "actions/setup-java")["with"]
+    assert java["distribution"] == "temurin" and java["java-version"].split() == ["17", "21"]
+    assert not (PROJECT_ROOT / ".github" / "scripts" / "fetch_crds.py").exists()
     upload = _uses(local, "actions/upload-artifact")
     assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
 
@@ -232,48 +228,3 @@ def test_an_inconclusive_run_keeps_the_record_it_wrote(tmp_path: Path) -> None:
     result, _, _ = _run_cell_step(tmp_path, 3)
     assert result.returncode == 0, result.stderr
     assert record.read_text() == '{"written": "by kconform run"}'
-
-
-# --- .github/scripts/fetch_crds.py --------------------------------------------------------------------------
-
-
-def _fetch_crds() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fetch_crds", FETCH_CRDS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.parametrize("version", ["0.45.2", "1.2.0"])
-def test_fetch_crds_splits_a_release_bundle_into_one_file_per_crd(tmp_path: Path, version: str) -> None:
-    sources = sorted((SHARED_CRDS / version).glob("*.yaml"))
-    assert sources, f"the real CRDs are expected in {SHARED_CRDS / version}"
-    # A release asset is every CRD in one stream, separated by `---`; a non-CRD document must be skipped.
-    bundle = "---\n".join(path.read_text() for path in sources)
-    bundle += "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-a-crd\n---\n"
-
-    written = _fetch_crds().split_crds(bundle, tmp_path / version)
-
-    expected = {yaml.safe_load(path.read_text())["metadata"]["name"]: path for path in sources}
-    assert sorted(path.name for path in written) == sorted(f"{name}.yaml" for name in expected)
-    for path in written:
-        assert yaml.safe_load(path.read_text()) == yaml.safe_load(expected[path.stem].read_text())
-
-
-def test_fetch_crds_runs_before_anything_is_installed() -> None:
-    # ci.yml runs it ahead of .ci/run with a bare interpreter: -S hides every installed package.
-    bootstrap = (
-        f"import runpy, sys; sys.path.insert(0, {str(PROJECT_ROOT)!r}); sys.argv = ['fetch_crds.py']; "
-        f"runpy.run_path({str(FETCH_CRDS)!r}, run_name='__main__')"
-    )
-    result = subprocess.run(
-        [sys.executable, "-S", "-c", bootstrap], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 2, result.stderr  # the usage message, not an ImportError
-    assert "Usage: PYTHONPATH=. python .github/scripts/fetch_crds.py DEST_DIR" in result.stderr
-
-
-def test_fetch_crds_refuses_a_bundle_without_crds(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match=r"no CustomResourceDefinition found for 9\.9\.9"):
-        _fetch_crds().split_crds("---\nkind: ConfigMap\nmetadata:\n  name: x\n", tmp_path / "9.9.9")

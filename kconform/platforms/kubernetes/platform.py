@@ -14,6 +14,7 @@ from kconform.platforms.kubernetes import client_pod, diagnostics, readiness
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
+from kconform.redact import redact
 from kconform.schemas import SchemaSet
 from kconform.versions import Profile
 from kconform.waits import wait_until
@@ -218,6 +219,27 @@ class KubernetesPlatform:
         for forward in self._forwards.pop((namespace, name), []):
             forward.close()
         self.kube.delete("v1", "Pod", namespace, name)
+
+    # --- the brokers, as a user inspects them
+    def _broker_pods(self, namespace: str, cluster: str) -> list[dict[str, Any]]:
+        # Broker pods carry these labels with and without node pools (KafkaCluster.java, Labels.java).
+        selector = f"strimzi.io/cluster={cluster},strimzi.io/name={cluster}-kafka,strimzi.io/broker-role=true"
+        return sorted(self.kube.pods(namespace, selector), key=lambda p: p["metadata"]["name"])
+
+    def broker_log(self, namespace: str, cluster: str, lines: int = 300) -> str:
+        return "\n".join(
+            f"--- {pod['metadata']['name']}\n"
+            + redact(self.kube.pod_log(namespace, pod["metadata"]["name"], "kafka", tail=lines))
+            for pod in self._broker_pods(namespace, cluster)
+        )
+
+    def broker_incarnations(self, namespace: str, cluster: str) -> list[str]:
+        found = []
+        for pod in self._broker_pods(namespace, cluster):
+            statuses = (pod.get("status") or {}).get("containerStatuses") or []
+            restarts = sum(int(s.get("restartCount") or 0) for s in statuses)
+            found.append(f"{pod['metadata']['name']} uid {pod['metadata']['uid']} restarts {restarts}")
+        return found
 
     # --- evidence
     def diagnostics(self, namespace: str) -> dict[str, str]:

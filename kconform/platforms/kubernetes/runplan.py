@@ -47,6 +47,9 @@ def example_cluster(settings: KubeSettings, namespace: str, host: str) -> list[d
         resources.internal_listener("plain", 9092, False, None),
         resources.internal_listener("tls", 9093, True, "tls"),
         external.nodeport_listener("external", 9094, True, "tls", host=host, node_ports=settings.node_ports),
+        # SCRAM-SHA-512: tls false → SASL_PLAINTEXT, tls true → SASL_SSL (the scram-listener workflow)
+        resources.internal_listener("scram", 9095, False, resources.SCRAM_SHA_512),
+        resources.internal_listener("scramtls", 9096, True, resources.SCRAM_SHA_512),
     ]
     return resources.kafka_cluster(
         settings.profile,
@@ -58,6 +61,33 @@ def example_cluster(settings: KubeSettings, namespace: str, host: str) -> list[d
         super_users=("CN=kconform-admin",),
         run_id=settings.run_id,
     )
+
+
+SCRAM_PASSWORD_SECRET = "kconform-scram-own-password"  # noqa: S105 - a Secret's name
+
+
+def example_scram_users(settings: KubeSettings, namespace: str) -> list[dict[str, Any]]:
+    """scram-sha-512 KafkaUsers: one with the operator's generated password, one with the user's own."""
+    acls = [
+        resources.acl("topic", "kconform-topic", ["Read", "Write", "Describe"]),
+        resources.acl("group", "kconform-group", ["Read"]),
+    ]
+    common: dict[str, Any] = {
+        "namespace": namespace,
+        "cluster": "kconform",
+        "authentication": resources.SCRAM_SHA_512,
+        "acls": acls,
+        "run_id": settings.run_id,
+    }
+    return [
+        resources.kafka_user(settings.profile, name="kconform-scram", **common),
+        resources.kafka_user(
+            settings.profile,
+            name="kconform-scram-own",
+            password=resources.PasswordRef(SCRAM_PASSWORD_SECRET),
+            **common,
+        ),
+    ]
 
 
 def build(
@@ -115,4 +145,12 @@ def build(
     )
     for resource in example_cluster(settings, namespace, host):
         steps.append(Step(f"{resource['kind']} {resource['metadata']['name']}", manifest=resource))
+    steps.append(
+        Step(
+            f"Secret {SCRAM_PASSWORD_SECRET}: the password a user provides (key password)",
+            notes=("its value is chosen at run time and never printed",),
+        )
+    )
+    for user in example_scram_users(settings, namespace):
+        steps.append(Step(f"KafkaUser {user['metadata']['name']} (scram-sha-512)", manifest=user))
     return steps

@@ -6,17 +6,14 @@ is never downloaded — the user is told to install it instead.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import platform
 import shutil
 import tarfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from kconform import fetch
 from kconform.errors import MissingPrerequisite, PlatformError
 from kconform.matrix import KIND_VERSION
 from kconform.paths import cache_dir
@@ -102,31 +99,32 @@ def tools_dir() -> Path:
     return cache_dir() / "tools"
 
 
-def _fetch(url: str) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:  # noqa: S310 - pinned URLs
-            return bytes(response.read())
-    except (urllib.error.URLError, OSError) as err:
-        raise MissingPrerequisite(f"cannot download {url} ({err}); install it yourself or go online") from err
-
-
 def install(name: str, download: ToolDownload, target_dir: Path) -> Path:
-    """Download, verify and unpack one tool; a checksum mismatch deletes the download and refuses."""
-    target_dir.mkdir(parents=True, exist_ok=True)
-    archive = target_dir / (Path(download.url).name + ".part")
-    archive.write_bytes(_fetch(download.url))
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-    if digest != download.sha256:
-        archive.unlink(missing_ok=True)
-        raise PlatformError(
-            f"refusing {name} {download.version} from {download.url}: SHA-256 {digest} does not match the "
-            f"pinned {download.sha256}; the file was deleted"
+    """Download (verified, atomic, with a progress line: `kconform.fetch`), then unpack one tool.
+
+    A checksum mismatch keeps nothing and refuses."""
+    archive = target_dir / Path(download.url).name
+    try:
+        fetch.download(
+            download.url,
+            archive,
+            digest=fetch.Digest("sha256", download.sha256),
+            label=f"{name} {download.version}",
+            timeout=DOWNLOAD_TIMEOUT_S,
         )
+    except fetch.DigestMismatch as err:
+        raise PlatformError(
+            f"refusing {name} {download.version}: the download does not match the pinned SHA-256 "
+            f"{download.sha256} ({err})"
+        ) from err
+    except fetch.DownloadFailed as err:
+        raise MissingPrerequisite(f"cannot download {name}: {err}; install it yourself or go online") from err
     binary = target_dir / name
     if download.member is None:
-        archive.replace(binary)
+        if archive != binary:
+            archive.replace(binary)
     else:
-        with tarfile.open(fileobj=io.BytesIO(archive.read_bytes()), mode="r:gz") as tar:
+        with tarfile.open(archive, mode="r:gz") as tar:
             member = tar.extractfile(download.member)
             if member is None:
                 raise PlatformError(f"{download.url} has no {download.member}")

@@ -111,8 +111,9 @@ class LocalKafka:
         return entries
 
     def process_for(self, node: NodeSpec) -> ManagedProcess | None:
+        name = f"{self.topology.cluster}-{node.pool or 'kafka'}-{node.node_id}"  # as start_cluster names it
         for proc in self.processes:
-            if proc.name.endswith(f"-{node.node_id}") and proc.name.startswith(self.topology.cluster):
+            if proc.name == name:
                 return proc
         return None
 

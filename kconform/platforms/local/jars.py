@@ -15,12 +15,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import filelock
 
+from kconform import fetch
 from kconform.errors import MissingPrerequisite, PlatformError, UsageError, WaitTimeout
 from kconform.paths import cache_dir
 
@@ -33,6 +35,9 @@ _COORDINATE = re.compile(r"^([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\
 _NOT_FOUND = re.compile(r"(?:Could not find artifact|Failure to find) (\S+)|(\S+) was not found in")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2"
+# Maven's transfer log line (batch mode): "Downloaded from central: <url> (1.2 MB at 3.4 MB/s)".
+_DOWNLOADED = re.compile(r"Downloaded from [^:]+: \S+ \(([\d.]+) ([kMG]?B)")
+_UNIT = {"B": 1, "kB": 1000, "MB": 1000**2, "GB": 1000**3}
 
 # The kafka_2.13 pom brings slf4j-api but no logging backend, so a broker started from it alone logs
 # nothing. These mirror what the Kafka distribution ships: log4j2 behind slf4j 1.x from Kafka 4.0,
@@ -76,6 +81,12 @@ def kafka_classpath(
     return resolve_classpath(
         kafka_coordinates(kafka_version), cache_root, timeout=timeout, maven_repo_local=maven_repo_local
     )
+
+
+def cached_kafka_classpath(kafka_version: str, cache_root: Path | None = None) -> list[Path] | None:
+    """The jars of this Kafka version when already resolved into the cache, else None (no Maven call)."""
+    coordinates = kafka_coordinates(kafka_version)
+    return _read_marker((cache_root or cache_dir()) / "jars" / classpath_key(coordinates))
 
 
 def kafka_logging_jvm_options(kafka_version: str, directory: Path, level: str = "INFO") -> list[str]:
@@ -213,8 +224,7 @@ def _run_maven(
     shutil.rmtree(lib, ignore_errors=True)  # leftovers of an interrupted attempt
     argv = [
         mvn,
-        "-B",
-        "-q",
+        "-B",  # no interactive progress bars; transfers are logged as lines the progress line reads
         "-Dstyle.color=never",
         f"{DEPENDENCY_PLUGIN}:copy-dependencies",
         "-DincludeScope=runtime",
@@ -231,15 +241,41 @@ def _run_maven(
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
+    progress = fetch.Progress(f"Kafka jars {coordinates[0]} (Maven)", None, fetch.progress_stream())
+    lines: list[bytes] = []
+    downloaded = [0]
+
+    def follow() -> None:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            lines.append(raw)
+            match = _DOWNLOADED.search(raw.decode("utf-8", errors="replace"))
+            if match:
+                downloaded[0] += int(float(match.group(1)) * _UNIT[match.group(2)])
+                progress.update(downloaded[0])
+
+    reader = threading.Thread(target=follow, name="mvn-output", daemon=True)
+    reader.start()
     try:
-        output, _ = process.communicate(timeout=timeout)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
+        process.wait()
+        reader.join(timeout=10)
+        progress.abandon()
         raise PlatformError(
             f"mvn did not finish resolving {', '.join(coordinates)} within {timeout:.0f}s; "
-            f"last output:\n{_last_lines(output)}"
+            f"last output:\n{_last_lines(b''.join(lines))}"
         ) from None
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        progress.abandon()
+        raise
+    reader.join(timeout=10)
+    output = b"".join(lines)
+    if process.returncode == 0 and downloaded[0]:
+        progress.finish(downloaded[0])
     if process.returncode == 0:
         return
     text = _ANSI.sub("", output.decode("utf-8", errors="replace"))

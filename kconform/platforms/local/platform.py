@@ -8,6 +8,8 @@ addresses from `status.listeners` and credentials from Secrets on every platform
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import re
 import shutil
@@ -23,17 +25,19 @@ from kconform.clients.local_runner import InProcessRunner
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, ResourceFailed, UsageError
 from kconform.platforms.base import Cell, Sidecar
-from kconform.platforms.local import acls, sidecar
+from kconform.platforms.local import acls, scram, sidecar
 from kconform.platforms.local.cluster import LocalKafka, now, start_cluster
 from kconform.platforms.local.java import find_java
 from kconform.platforms.local.ports import free_ports
 from kconform.platforms.local.processes import ProcessSupervisor
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
+from kconform.secrets import Hidden, HiddenData
 from kconform.versions import Profile
 from kconform.waits import wait_until
 
 KAFKA_KINDS = ("Kafka", "KafkaNodePool", "KafkaUser", "KafkaTopic")
+OWN_KINDS = ("Secret",)  # a user's own Secrets, e.g. a scram-sha-512 KafkaUser's password
 Key = tuple[str, str, str]  # kind, namespace, name
 
 
@@ -81,8 +85,13 @@ class LocalPlatform:
     # ------------------------------------------------------------------ resources
     def apply(self, resource: dict[str, Any]) -> None:
         kind = resource.get("kind", "")
+        if kind in OWN_KINDS:
+            self._apply_secret(resource)
+            return
         if kind not in KAFKA_KINDS:
-            raise UsageError(f"the local platform realises {', '.join(KAFKA_KINDS)}; got {kind!r}")
+            raise UsageError(
+                f"the local platform realises {', '.join(KAFKA_KINDS)} and Secrets; got {kind!r}"
+            )
         self.schemas.validate(resource)
         meta = resource["metadata"]
         namespace = meta.get("namespace") or "default"
@@ -109,6 +118,20 @@ class LocalPlatform:
         stored["status"] = (previous or {}).get("status", {})
         self._resources[key] = stored
 
+    def _apply_secret(self, secret: dict[str, Any]) -> None:
+        """Keep a v1 Secret's data (never among the resources that diagnostics show)."""
+        meta = secret.get("metadata") or {}
+        if secret.get("apiVersion") != "v1" or not meta.get("name"):
+            raise UsageError("a Secret needs apiVersion v1 and metadata.name")
+        data = HiddenData()
+        for key, value in (secret.get("data") or {}).items():
+            try:
+                data[key] = Hidden(base64.b64decode(str(value), validate=True).decode("utf-8"))
+            except (binascii.Error, UnicodeDecodeError) as err:
+                raise UsageError(f"Secret {meta['name']}: data.{key} is not base64 of UTF-8 text") from err
+        data.update({key: Hidden(value) for key, value in (secret.get("stringData") or {}).items()})
+        self._secrets[(meta.get("namespace") or "default", meta["name"])] = data
+
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         found = self._resources.get((kind, namespace, name))
         return copy.deepcopy(found) if found else None
@@ -133,6 +156,9 @@ class LocalPlatform:
         return copy.deepcopy(resource)
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
+        if kind in OWN_KINDS:
+            self._secrets.pop((namespace, name), None)
+            return
         resource = self._resources.pop((kind, namespace, name), None)
         if resource is None:
             return
@@ -145,6 +171,8 @@ class LocalPlatform:
             if cluster:
                 with self._admin(cluster) as admin:
                     acls.reconcile(admin, acls.principal_for(resource), set())
+                    if self._authentication(resource) == scram.SCRAM:
+                        scram.delete(admin, name)
             self._secrets.pop((namespace, name), None)
         elif kind == "KafkaTopic":
             cluster = self._clusters.get((namespace, self._cluster_of(resource)))
@@ -212,6 +240,26 @@ class LocalPlatform:
         running = self._sidecars.pop((namespace, name), None)
         if running:
             running.process.stop()
+
+    # ------------------------------------------------------------------ brokers as a user sees them
+    def _brokers(self, namespace: str, cluster: str) -> list[Any]:
+        found = self._clusters.get((namespace, cluster))
+        if found is None:
+            raise PlatformError(f"Kafka {namespace}/{cluster} is not running")
+        return [p for node in found.topology.brokers if (p := found.process_for(node)) is not None]
+
+    def broker_log(self, namespace: str, cluster: str, lines: int = 300) -> str:
+        """The last lines of every broker's log (the process log under reports/logs), redacted."""
+        return "\n".join(
+            f"--- {proc.name}\n{redact(proc.tail(lines))}" for proc in self._brokers(namespace, cluster)
+        )
+
+    def broker_incarnations(self, namespace: str, cluster: str) -> list[str]:
+        """One token per broker that changes when the broker restarts: its process name and pid."""
+        return [
+            f"{proc.name} pid {proc.pid}{'' if proc.alive() else ' (exited)'}"
+            for proc in self._brokers(namespace, cluster)
+        ]
 
     # ------------------------------------------------------------------ evidence and teardown
     def diagnostics(self, namespace: str) -> dict[str, str]:
@@ -317,29 +365,50 @@ class LocalPlatform:
                 "clusterId": cluster.cluster_id,
             }
 
+    @staticmethod
+    def _authentication(user: dict[str, Any]) -> str | None:
+        return (user["spec"].get("authentication") or {}).get("type")
+
     def _reconcile_user(self, user: dict[str, Any], timeout: float) -> None:
         cluster = self._running_cluster(user, timeout)
         namespace, name = user["metadata"]["namespace"], user["metadata"]["name"]
-        auth = (user["spec"].get("authentication") or {}).get("type")
-        if auth != "tls":
-            raise UsageError(f"KafkaUser {name}: authentication {auth!r} is not realised locally; use tls")
-        if (namespace, name) not in self._secrets:
+        auth = self._authentication(user)
+        if auth not in ("tls", scram.SCRAM):
+            raise UsageError(
+                f"KafkaUser {name}: authentication {auth!r} is not realised locally; use tls or {scram.SCRAM}"
+            )
+        password = None
+        if auth == "tls" and (namespace, name) not in self._secrets:
             issued = cluster.clients_ca.issue(name)
             self._secrets[(namespace, name)] = {
                 "ca.crt": cluster.clients_ca.cert_pem,
                 "user.crt": issued.cert_pem,
                 "user.key": issued.key_pem,
             }
+        elif auth == scram.SCRAM:
+            password = scram.desired_password(
+                user, self._secrets.get((namespace, name)), lambda secret: self.read_secret(namespace, secret)
+            )
         principal = acls.principal_for(user)
         wanted = acls.bindings(user)
         with self._admin(cluster) as admin:
+            if password is not None:
+                # Like the User Operator: credentials in Kafka first, then the Secret; Ready once in effect.
+                scram.upsert(admin, name, password)
+                wait_until(
+                    lambda: scram.in_effect(admin, name),
+                    describe=f"the SCRAM-SHA-512 credentials of KafkaUser {name} to be in effect",
+                    timeout=timeout,
+                )
+                self._secrets[(namespace, name)] = scram.user_secret_data(name, password)
             acls.reconcile(admin, principal, wanted)
             wait_until(
                 lambda: acls.in_effect(admin, principal, wanted),
                 describe=f"the ACLs of KafkaUser {name} to be in effect",
                 timeout=timeout,
             )
-        user["status"].update({"username": f"CN={name}", "secret": name})
+        username = f"CN={name}" if auth == "tls" else name
+        user["status"].update({"username": username, "secret": name})
 
     def _reconcile_topic(self, topic: dict[str, Any], timeout: float) -> None:
         cluster = self._running_cluster(topic, timeout)

@@ -32,9 +32,8 @@ from kconform.waits import wait_until
 def bridge_home(version: str) -> Path:
     """Where the unpacked bridge distribution of `version` lives.
 
-    `io.strimzi:kafka-bridge` is not published on Maven Central, so the distribution comes from the bridge's
-    release page: unpack kafka-bridge-<version>.tar.gz into `<cache>/bridge/<version>/` or point
-    KCONFORM_BRIDGE_HOME at a folder holding `<version>/` (or directly at one distribution).
+    KCONFORM_BRIDGE_HOME (a folder holding `<version>/`, or directly one distribution), else
+    `<cache>/bridge/<version>/`, which `bridge_download.ensure_bridge` fills when it can.
     """
     candidates = []
     override = os.environ.get("KCONFORM_BRIDGE_HOME")
@@ -46,7 +45,7 @@ def bridge_home(version: str) -> Path:
             return candidate
     raise MissingPrerequisite(
         f"the Strimzi HTTP bridge {version} distribution was not found (looked in "
-        f"{', '.join(str(c) for c in candidates)}); it is not on Maven Central: unpack "
+        f"{', '.join(str(c) for c in candidates)}); unpack "
         f"kafka-bridge-{version}.tar.gz from the strimzi-kafka-bridge GitHub release into "
         f"{paths.cache_dir() / 'bridge' / version} or set KCONFORM_BRIDGE_HOME"
     )
@@ -120,7 +119,9 @@ def start_bridge(
     pod_dir = work_dir / name
     pod_dir.mkdir(parents=True, exist_ok=True)
     config_path = write_pem(pod_dir / "bridge.properties", render_properties(props))
-    home = bridge_home(version)
+    from kconform.platforms.local.bridge_download import ensure_bridge  # it builds on bridge_home
+
+    home = ensure_bridge(version)  # normally found: the preflight fetched it before any test
     env = {
         "PATH": f"{java.home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "JAVA_HOME": str(java.home),

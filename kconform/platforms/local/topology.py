@@ -20,6 +20,10 @@ CONTROLPLANE = "CONTROLPLANE-9090"
 KRAFT_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 ZOOKEEPER_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer"
 LOOPBACK = "127.0.0.1"
+SCRAM = "scram-sha-512"
+# What Strimzi writes for a SCRAM listener (KafkaBrokerConfigurationBuilder.configureAuthentication): the
+# login module with no options; the broker looks credentials up in its metadata (KRaft) or ZooKeeper.
+SCRAM_SERVER_JAAS = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,12 @@ class ListenerSpec:
     @property
     def kafka_name(self) -> str:
         return f"{self.name.upper()}-{self.port}"
+
+    @property
+    def security_protocol(self) -> str:
+        """Strimzi's rule: SASL_ for scram-sha-512 authentication, SSL for tls: true, else PLAINTEXT."""
+        transport = "SSL" if self.tls else "PLAINTEXT"
+        return f"SASL_{transport}" if self.authentication == SCRAM else transport
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,11 @@ def plan_topology(kafka: Mapping[str, Any], pools: Sequence[Mapping[str, Any]]) 
         for item in spec["listeners"]
     )
     for listener in listeners:
+        if listener.authentication not in (None, "tls", SCRAM):
+            raise UsageError(
+                f"listener {listener.name!r} has authentication {listener.authentication!r}, which the local "
+                f"platform does not realise; use tls or {SCRAM} (or run on --platform kubernetes)"
+            )
         if listener.type not in ("internal", "nodeport", "cluster-ip"):
             raise UsageError(
                 f"listener {listener.name!r} has type {listener.type!r}, which the local platform does not "
@@ -246,16 +261,21 @@ def server_properties(
             listeners.append(f"{listener.kafka_name}://{LOOPBACK}:{bound}")
             host, port = advertised_address(topology, listener, node, bound)
             advertised.append(f"{listener.kafka_name}://{host}:{port}")
-            protocols[listener.kafka_name] = "SSL" if listener.tls else "PLAINTEXT"
+            protocols[listener.kafka_name] = listener.security_protocol
             if listener.tls:
                 mutual = listener.authentication == "tls"
                 listener_tls(listener.kafka_name, tls.clients_ca, "required" if mutual else "none")
+            if listener.authentication == SCRAM:
+                prefix = f"listener.name.{listener.kafka_name.lower()}."
+                props[prefix + "scram-sha-512.sasl.jaas.config"] = SCRAM_SERVER_JAAS
+                props[prefix + "sasl.enabled.mechanisms"] = "SCRAM-SHA-512"
         props["inter.broker.listener.name"] = REPLICATION
         props["advertised.listeners"] = ",".join(advertised)
 
     if topology.mode == "kraft":
         protocols[CONTROLPLANE] = "SSL"  # brokers need the controller listener's protocol too
     props["listeners"] = ",".join(listeners)
+    props["sasl.enabled.mechanisms"] = ""  # as Strimzi: only listeners that ask for SASL enable a mechanism
     props["listener.security.protocol.map"] = ",".join(f"{k}:{v}" for k, v in protocols.items())
     props["log.dirs"] = data_dir
 

@@ -1,0 +1,464 @@
+"""SCRAM-SHA-512: the Strimzi shapes the workflow relies on, pinned with the source they come from, and the
+harness pieces that realise and consume them (no broker; the local integration run covers the real one)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixtures import secret_ledger
+from fixtures.scram import MTLS, PLAIN, TLS, scram_cluster
+from kconform import config as run_config
+from kconform import errors, resources, secrets, workflows
+from kconform.clients import kafka as kc
+from kconform.clients import operations
+from kconform.clients.operations import Credentials, Endpoint
+from kconform.paths import PROJECT_ROOT
+from kconform.platforms.local import acls, scram, topology
+from kconform.platforms.local.platform import LocalPlatform
+from kconform.redact import redact
+from kconform.schemas import SchemaSet
+from kconform.versions import PROFILES, Profile
+
+RUN = "run-scram-1"
+PROFILE_MODES = [(p, m) for p in PROFILES.values() for m in p.modes]
+
+
+# ------------------------------------------------------------------------------ Strimzi shapes, pinned
+
+
+def test_generated_password_has_strimzis_length_and_alphabet() -> None:
+    """strimzi-kafka-operator 0.45.2 and 1.2.0, `operator-common/.../model/PasswordGenerator.java` (first
+    character a-zA-Z, then a-zA-Z0-9) with `STRIMZI_SCRAM_SHA_PASSWORD_LENGTH` = 32
+    (`user-operator/.../UserOperatorConfig.java`)."""
+    passwords = {scram.generate_password() for _ in range(200)}
+    assert len(passwords) == 200
+    for password in passwords:
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{31}", password), password
+
+
+def test_user_secret_keys_and_jaas_config_are_strimzis() -> None:
+    """`user-operator/.../model/KafkaUserModel.java` (0.45.2, 1.2.0): keys `password` and `sasl.jaas.config`
+    (KEY_PASSWORD, KEY_SASL_JAAS_CONFIG), the jaas value from getSaslJsonConfig(username, password)."""
+    data = scram.user_secret_data("alice", "Pw0rd")
+    assert data == {
+        "password": "Pw0rd",
+        "sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="Pw0rd";',
+    }
+
+
+def test_scram_principal_is_the_plain_user_name() -> None:
+    """`KafkaUserModel.getScramUserName(name)` returns the name itself (`getTlsUserName` prefixes `CN=`):
+    ACLs of a scram-sha-512 user apply to `User:<name>`, and `status.username` is `<name>`."""
+    user = resources.kafka_user(
+        PROFILES["1.2.0"], name="bob", namespace="ns", cluster="c", authentication="scram-sha-512", run_id=RUN
+    )
+    assert acls.principal_for(user) == "User:bob"
+    tls_user = resources.kafka_user(PROFILES["1.2.0"], name="bob", namespace="ns", cluster="c", run_id=RUN)
+    assert acls.principal_for(tls_user) == "User:CN=bob"
+
+
+@pytest.mark.parametrize(
+    ("tls", "authentication", "protocol"),
+    [
+        (False, "scram-sha-512", "SASL_PLAINTEXT"),
+        (True, "scram-sha-512", "SASL_SSL"),
+        (True, "tls", "SSL"),
+        (False, None, "PLAINTEXT"),
+    ],
+)
+def test_listener_security_protocol_follows_strimzi(
+    tls: bool, authentication: str | None, protocol: str
+) -> None:
+    """`cluster-operator/.../model/KafkaBrokerConfigurationBuilder.java` getSecurityProtocol(tls, sasl):
+    `SSL`/`PLAINTEXT` by `tls`, prefixed `SASL_` for scram-sha-512 (0.45.2 and 1.2.0)."""
+    listener = topology.ListenerSpec("x", 9094, "internal", tls, authentication)
+    assert listener.security_protocol == protocol
+
+
+def _props(profile: Profile, mode: str) -> dict[str, str]:
+    documents = scram_cluster(profile, mode, name="c", namespace="ns", run_id=RUN, admin_user="admin")
+    kafka = documents[0]
+    pools = [d for d in documents if d["kind"] == "KafkaNodePool"]
+    topo = topology.plan_topology(kafka, pools)
+    broker = topo.brokers[0]
+    ports = {
+        n.node_id: topology.NodePorts(9090, 9091, {item.name: 20000 + item.port for item in topo.listeners})
+        for n in topo.nodes
+    }
+    files = topology.TlsFiles("key.pem", "cluster-ca.crt", "clients-ca.crt")
+    return topology.server_properties(
+        topo,
+        broker,
+        ports,
+        files,
+        data_dir="/d",
+        zookeeper_connect="zk:2181" if mode == "zookeeper" else None,
+    )
+
+
+@pytest.mark.parametrize(("profile", "mode"), PROFILE_MODES, ids=lambda v: getattr(v, "strimzi", v))
+def test_broker_config_of_scram_listeners_is_strimzis(profile: Profile, mode: str) -> None:
+    """KafkaBrokerConfigurationBuilder.java configureAuthentication (0.45.2, 1.2.0): per SCRAM listener
+    `listener.name.<name>-<port>.scram-sha-512.sasl.jaas.config` (the login module without options) and
+    `listener.name.<...>.sasl.enabled.mechanisms=SCRAM-SHA-512`; globally `sasl.enabled.mechanisms=` (empty);
+    the replication and control-plane listeners stay mutual TLS."""
+    props = _props(profile, mode)
+    protocols = dict(item.split(":") for item in props["listener.security.protocol.map"].split(","))
+    assert protocols["SCRAM-9094"] == "SASL_PLAINTEXT"
+    assert protocols["SCRAMTLS-9095"] == "SASL_SSL"
+    assert protocols["TLS-9093"] == "SSL" and protocols["REPLICATION-9091"] == "SSL"
+    for name in ("scram-9094", "scramtls-9095"):
+        assert props[f"listener.name.{name}.sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+        assert (
+            props[f"listener.name.{name}.scram-sha-512.sasl.jaas.config"]
+            == "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        )
+    assert props["sasl.enabled.mechanisms"] == ""
+    assert props["listener.name.scramtls-9095.ssl.client.auth"] == "none"  # SCRAM, not certificates
+    assert props["inter.broker.listener.name"] == "REPLICATION-9091"
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "1.2.0"])
+def test_listener_names_fit_the_crd_pattern(version: str) -> None:
+    """`api/.../kafka/listener/GenericKafkaListener.java` LISTENER_NAME_REGEX `^[a-z0-9]{1,11}$`, served in the
+    CRD of both tags (`packaging/install/cluster-operator/040-Crd-kafka.yaml`): the workflow's names pass, a
+    12-character name is refused."""
+    profile = PROFILES[version]
+    checked = SchemaSet.for_profile(profile)
+    documents = scram_cluster(profile, profile.modes[0], name="c", namespace="ns", run_id=RUN, admin_user="a")
+    kafka = documents[0]
+    assert [item["name"] for item in kafka["spec"]["kafka"]["listeners"]] == [MTLS, PLAIN, TLS]
+    checked.validate(kafka)
+    kafka["spec"]["kafka"]["listeners"][1]["name"] = "scramplain12"
+    assert any("listeners" in problem for problem in checked.problems(kafka))
+
+
+# ------------------------------------------------------------------------------ the user's password
+
+
+def _user(password_ref: resources.PasswordRef | None = None) -> dict:
+    return resources.kafka_user(
+        PROFILES["1.2.0"],
+        name="u",
+        namespace="ns",
+        cluster="c",
+        authentication="scram-sha-512",
+        run_id=RUN,
+        password=password_ref,
+    )
+
+
+def test_password_comes_from_the_referenced_secret_then_the_existing_then_a_new_one() -> None:
+    """KafkaUserModel.maybeGeneratePassword: the requested password wins, else the existing Secret's, else new."""
+    ref = resources.PasswordRef("own", "pw")
+    assert scram.desired_password(_user(ref), {"password": "old"}, lambda _: {"pw": b"Chosen1"}) == "Chosen1"
+    assert scram.desired_password(_user(), {"password": "Existing1"}, lambda _: {}) == "Existing1"
+    assert len(scram.desired_password(_user(), None, lambda _: {})) == scram.PASSWORD_LENGTH
+
+
+def test_missing_password_secret_or_key_fails_with_strimzis_message() -> None:
+    ref = resources.PasswordRef("own", "pw")
+
+    def missing(_: str) -> dict:
+        raise errors.PlatformError("Secret ns/own does not exist")
+
+    with pytest.raises(errors.ResourceFailed, match="with requested user password does not exist"):
+        scram.desired_password(_user(ref), None, missing)
+    with pytest.raises(errors.ResourceFailed, match="does not contain the key pw"):
+        scram.desired_password(_user(ref), None, lambda _: {"other": "x"})
+    with pytest.raises(errors.ResourceFailed, match="The requested user password is empty"):
+        scram.desired_password(_user(ref), None, lambda _: {"pw": ""})
+
+
+@pytest.mark.parametrize(("profile", "mode"), PROFILE_MODES, ids=lambda v: getattr(v, "strimzi", v))
+def test_scram_cluster_users_and_password_secret_validate(profile: Profile, mode: str) -> None:
+    """The workflow's Kafka, its SCRAM users (generated and provided password) validate against the CRDs."""
+    checked = SchemaSet.for_profile(profile)
+    documents = scram_cluster(profile, mode, name="c", namespace="ns", run_id=RUN, admin_user="admin")
+    for ref in (None, resources.PasswordRef("u-password")):
+        documents.append(
+            resources.kafka_user(
+                profile,
+                name="u",
+                namespace="ns",
+                cluster="c",
+                authentication="scram-sha-512",
+                acls=[resources.acl("topic", "t", ["Read"])],
+                run_id=RUN,
+                password=ref,
+            )
+        )
+    for document in documents:
+        checked.validate(document)
+    provided = documents[-1]["spec"]["authentication"]
+    assert provided == {
+        "type": "scram-sha-512",
+        "password": {"valueFrom": {"secretKeyRef": {"name": "u-password", "key": "password"}}},
+    }
+
+
+def test_a_provided_password_needs_scram() -> None:
+    with pytest.raises(errors.UsageError, match="needs authentication scram-sha-512"):
+        resources.kafka_user(
+            PROFILES["1.2.0"],
+            name="u",
+            namespace="ns",
+            cluster="c",
+            run_id=RUN,
+            password=resources.PasswordRef("p"),
+        )
+
+
+def test_password_secret_stores_base64_data() -> None:
+    secret = resources.password_secret(
+        name="p", namespace="ns", key="password", password="Abc123", run_id=RUN
+    )
+    assert secret["apiVersion"] == "v1" and secret["kind"] == "Secret"
+    assert base64.b64decode(secret["data"]["password"]) == b"Abc123"
+
+
+def test_local_platform_keeps_a_users_secret_out_of_diagnostics(tmp_path: Path) -> None:
+    local = LocalPlatform(
+        PROFILES["1.2.0"],
+        run_id=RUN,
+        log_dir=tmp_path,
+        schemas=SchemaSet.for_profile(PROFILES["1.2.0"]),
+    )
+    try:
+        local.create_namespace("ns")
+        local.apply(
+            resources.password_secret(
+                name="p", namespace="ns", key="password", password="Hidden42", run_id=RUN
+            )
+        )
+        assert secrets.text(local.read_secret("ns", "p"), "password") == "Hidden42"
+        assert "Hidden42" not in json.dumps(local.diagnostics("ns"))
+        local.delete("Secret", "ns", "p")
+        with pytest.raises(errors.PlatformError):
+            local.read_secret("ns", "p")
+    finally:
+        local.close()
+
+
+def test_secrets_text_decodes_bytes_and_names_a_missing_key() -> None:
+    assert secrets.text({"password": b"abc"}, "password") == "abc"
+    with pytest.raises(errors.PlatformError, match="has no key 'password'"):
+        secrets.text({"user.crt": b"x"}, "password", where="Secret u")
+
+
+# ------------------------------------------------------------------------------ clients
+
+
+def test_credentials_never_show_the_password() -> None:
+    credentials = Credentials.scram("alice", "TopSecret99", ca_crt="-----BEGIN CERTIFICATE-----")
+    assert "TopSecret99" not in repr(credentials) and "sasl_password=<redacted>" in repr(credentials)
+    assert "TopSecret99" not in str(credentials)
+
+
+@pytest.mark.parametrize(
+    ("tls", "sasl", "protocol"),
+    [
+        (False, True, "SASL_PLAINTEXT"),
+        (True, True, "SASL_SSL"),
+        (True, False, "SSL"),
+        (False, False, "PLAINTEXT"),
+    ],
+)
+def test_client_speaks_the_protocol_of_endpoint_and_credentials(tls: bool, sasl: bool, protocol: str) -> None:
+    credentials = Credentials.scram("alice", "pw") if sasl else Credentials()
+    endpoint = Endpoint("localhost:9094", tls=tls)
+    config = kc._base_config(endpoint, {}, 5, credentials)
+    assert config["security_protocol"] == operations.security_protocol(endpoint, credentials) == protocol
+    if sasl:
+        assert (config["sasl_mechanism"], config["sasl_plain_username"]) == ("SCRAM-SHA-512", "alice")
+        assert config["sasl_plain_password"] == "pw"
+    else:
+        assert "sasl_mechanism" not in config
+
+
+def test_sasl_credentials_travel_in_the_request_and_parse_back() -> None:
+    """The in-cluster client pod gets credentials in the request on stdin; the parser accepts the SASL keys."""
+    req = operations.request(
+        "list_topics", Endpoint("b:9095", tls=True), Credentials.scram("alice", "pw", ca_crt="ca")
+    )
+    _, _, credentials, _ = kc.parse_request(json.loads(json.dumps(req)))
+    assert credentials == Credentials.scram("alice", "pw", ca_crt="ca")
+    req["credentials"]["sasl_token"] = "x"
+    with pytest.raises(errors.UsageError, match="unknown keys"):
+        kc.parse_request(req)
+
+
+def test_a_request_or_jaas_config_is_redacted() -> None:
+    req = operations.request(
+        "list_topics", Endpoint("b:9094", tls=False), Credentials.scram("alice", "Leak7x")
+    )
+    assert "Leak7x" not in redact(json.dumps(req))
+    jaas = scram.jaas_config("alice", "Leak7x")
+    assert "Leak7x" not in redact(f"sasl.jaas.config={jaas}")
+    assert "Leak7x" not in redact(yaml.safe_dump({"sasl.jaas.config": jaas}))
+
+
+@pytest.fixture
+def fake_broker() -> Iterator[tuple[kc.Address, list[bytes]]]:
+    """A socket server playing a Kafka listener's part for one SaslHandshake: it answers error 0 and the
+    mechanisms [SCRAM-SHA-512] (a SASL listener) or error 34 ILLEGAL_SASL_STATE (no SASL) per answer queued."""
+    answers: list[bytes] = []
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while answers:
+            conn, _ = server.accept()
+            with conn:
+                (size,) = struct.unpack(">i", conn.recv(4))
+                request = b""
+                while len(request) < size:
+                    request += conn.recv(size - len(request))
+                assert struct.unpack_from(">h", request)[0] == 17  # SaslHandshake
+                correlation = request[4:8]
+                body = correlation + answers.pop(0)
+                conn.sendall(struct.pack(">i", len(body)) + body)
+
+    answers.extend(
+        [
+            struct.pack(">hi", 0, 1) + struct.pack(">h", 13) + b"SCRAM-SHA-512",
+            struct.pack(">hi", 34, 0),
+        ]
+    )
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield kc.Address("127.0.0.1", server.getsockname()[1]), answers
+    thread.join(timeout=5)
+    server.close()
+
+
+def test_sasl_probe_tells_a_sasl_listener_from_a_plain_one(fake_broker) -> None:
+    address, _ = fake_broker
+    assert kc.sasl_mechanisms(address, None) == ["SCRAM-SHA-512"]
+    assert kc.sasl_mechanisms(address, None) is None
+
+
+# ------------------------------------------------------------------------------ secret ledger, workflows
+
+
+def test_ledger_finds_a_recorded_password_in_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger = tmp_path / "ledger"
+    monkeypatch.setenv(secret_ledger.LEDGER_ENV, str(ledger))
+    secret_ledger.remember("Abcdefgh12345678")
+    assert "Abcdefgh12345678" not in ledger.read_text()  # digests only
+    assert ledger.stat().st_mode & 0o077 == 0
+    entries = secret_ledger.read(ledger)
+    assert secret_ledger.find_leaks('{"password": "Abcdefgh12345678"}', entries) == 1
+    assert secret_ledger.find_leaks("xxAbcdefgh12345678yy", entries) == 1  # inside a longer word too
+    assert secret_ledger.find_leaks("password=<redacted>", entries) == 0
+
+
+def test_workflow_table_matches_the_scenarios() -> None:
+    marked = {}
+    for path in (PROJECT_ROOT / "scenarios").glob("test_*.py"):
+        match = re.search(r'pytest\.mark\.workflow\("([^"]+)"\)', path.read_text(encoding="utf-8"))
+        if match:
+            marked[match.group(1)] = path.name
+    assert marked == workflows.WORKFLOWS
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for name in workflows.WORKFLOWS:
+        assert f"| `{name}` |" in readme
+
+
+def test_unknown_workflow_is_one_line_naming_the_valid_ones() -> None:
+    with pytest.raises(errors.UsageError) as refused:
+        run_config.build(workflows=["scram-listener", "nope"], env={})
+    assert "unknown workflow 'nope'" in str(refused.value) and "scram-listener" in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert run_config.build(env={"KCONFORM_WORKFLOW": "user-acls, scram-listener"}).workflows == (
+        "user-acls",
+        "scram-listener",
+    )
+    assert run_config.build(env={}).workflows is None
+
+
+def test_a_failure_traceback_never_prints_a_hidden_password(tmp_path: Path) -> None:
+    """pytest prints every traceback frame's arguments with repr into junit.xml: a plain str password would
+    be printed there, a Hidden one (what the fixtures, the local platform and Credentials pass) is not."""
+    (tmp_path / "test_leak.py").write_text(
+        "from kconform.secrets import Hidden\n"
+        "from kconform.clients.operations import Credentials\n"
+        "def use(password, credentials):\n"
+        "    raise RuntimeError('refused')\n"
+        "def test_hidden():\n"  # the passwords are built at run time: the source lines show no value
+        "    use(Hidden('Hidden' + 'Pw4242'), Credentials.scram('u', 'Cred' + 'Pw4242'))\n"
+        "def test_plain():\n"
+        "    use('Plain' + 'Pw4242', None)\n",
+        encoding="utf-8",
+    )
+    junit = tmp_path / "junit.xml"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            f"--junitxml={junit}",
+            str(tmp_path / "test_leak.py"),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = junit.read_text(encoding="utf-8")
+    assert done.returncode == 1 and "PlainPw4242" in report  # the hazard is real
+    assert "HiddenPw4242" not in report and "CredPw4242" not in report
+
+
+def test_hidden_values_keep_their_text_but_not_their_repr() -> None:
+    password = secrets.Hidden("Abc123")
+    assert password == "Abc123" and f"{password}" == "Abc123" and "Abc123" not in repr(password)
+    data = scram.user_secret_data("u", "Abc123")
+    assert "Abc123" not in repr(data) and "sasl.jaas.config" in repr(data)
+    secret = resources.password_secret(
+        name="p", namespace="ns", key="password", password="Abc123", run_id=RUN
+    )
+    assert base64.b64encode(b"Abc123").decode() not in repr(secret)
+    assert yaml.safe_load(yaml.safe_dump(dict(data)))["password"] == "Abc123"
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "1.2.0"])
+def test_plan_shows_scram_listeners_and_users_and_they_validate(version: str) -> None:
+    from kconform.commands import plan
+    from kconform.platforms.kubernetes import runplan
+    from kconform.platforms.kubernetes.settings import KubeSettings
+
+    profile = PROFILES[version]
+    settings = KubeSettings(profile=profile, run_id=RUN, provider="kind", mode=profile.modes[0])
+    steps = plan.validated(runplan.build(settings), SchemaSet.for_profile(profile))
+    manifests = [s.manifest for s in steps if s.manifest is not None]
+    kafka = next(m for m in manifests if m.get("kind") == "Kafka")
+    scram_listeners = {
+        (item["name"], item["tls"])
+        for item in kafka["spec"]["kafka"]["listeners"]
+        if (item.get("authentication") or {}).get("type") == "scram-sha-512"
+    }
+    assert scram_listeners == {("scram", False), ("scramtls", True)}
+    users = [m for m in manifests if m.get("kind") == "KafkaUser"]
+    assert [u["spec"]["authentication"]["type"] for u in users] == ["scram-sha-512", "scram-sha-512"]
+    assert "password" in users[1]["spec"]["authentication"]
+    text = plan.render_text(steps)
+    assert "KafkaUser kconform-scram-own (scram-sha-512)" in text and "never printed" in text
