@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from kconform import paths
+from kconform import crds as strimzi_crds
 from kconform.errors import MissingPrerequisite, UsageError
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.versions import Profile
@@ -30,18 +30,9 @@ CONVERSION_HINT = (
 )
 
 
-def crd_folder(profile: Profile, crd_root: Path | None = None) -> Path:
-    """<crd root>/<strimzi version>/, resolved like kconform.schemas.SchemaSet.for_profile."""
-    root = crd_root if crd_root is not None else paths.default_crd_root()
-    if root is None:
-        raise MissingPrerequisite(
-            "no Strimzi CRDs: set KCONFORM_CRD_DIR to a folder with one subfolder per Strimzi version "
-            f"(e.g. {profile.strimzi}/ holding strimzi-crds-{profile.strimzi}.yaml)"
-        )
-    folder = Path(root).expanduser() / profile.strimzi
-    if not folder.is_dir():
-        raise MissingPrerequisite(f"no CRDs for Strimzi {profile.strimzi}: {folder} does not exist")
-    return folder
+def crd_folder(profile: Profile) -> Path:
+    """The profile's CRD files, found (or fetched and checked) the way the whole project finds them."""
+    return strimzi_crds.crd_folder(profile.strimzi)
 
 
 def crd_documents(folder: Path) -> list[dict[str, Any]]:
