@@ -38,19 +38,14 @@ def _kconform(tmp_path: Path, *argv: str, kubeconfig: Path) -> subprocess.Comple
     )
 
 
+def _existing(context: str) -> tuple[str, ...]:
+    """The options, for `kconform run` and plain pytest alike, that select the existing cluster of `context`."""
+    return ("--platform", "kubernetes", "--provider", "existing", "--context", context)
+
+
 def _run_existing(tmp_path: Path, context: str, *, server: str) -> subprocess.CompletedProcess[str]:
     """`kconform run` on the existing cluster of `context`, in a kubeconfig whose one cluster is `server`."""
-    return _kconform(
-        tmp_path,
-        "run",
-        "--platform",
-        "kubernetes",
-        "--provider",
-        "existing",
-        "--context",
-        context,
-        kubeconfig=_kubeconfig(tmp_path, server),
-    )
+    return _kconform(tmp_path, "run", *_existing(context), kubeconfig=_kubeconfig(tmp_path, server))
 
 
 def test_unknown_context_is_one_line_exit_2(tmp_path: Path) -> None:
@@ -95,12 +90,7 @@ def test_plain_pytest_checks_the_context_at_session_start(tmp_path: Path) -> Non
         "scenarios",
         "-p",
         "no:cacheprovider",
-        "--platform",
-        "kubernetes",
-        "--provider",
-        "existing",
-        "--context",
-        context,
+        *_existing(context),
         "--reports",
         str(tmp_path / "reports"),
         "-q",
