@@ -179,6 +179,20 @@ def _read_exactly(sock: Any, size: int) -> bytes:
     return data
 
 
+@contextlib.contextmanager
+def _probe_connection(address: Address, tls_files: dict[str, Any] | None, timeout: float) -> Iterator[Any]:
+    """A socket to the listener at `address` (TLS when `tls_files` is given), closed afterwards; OSError
+    when it cannot be opened."""
+    raw = socket.create_connection((address.host, address.port), timeout=timeout)
+    try:
+        sock: Any = raw
+        if tls_files is not None:
+            sock = _tls_context(tls_files).wrap_socket(raw, server_hostname=address.host)
+        yield sock
+    finally:
+        raw.close()
+
+
 def sasl_mechanisms(
     address: Address, tls_files: dict[str, Any] | None, *, timeout: float = PROBE_TIMEOUT_S
 ) -> list[str] | None:
@@ -186,20 +200,12 @@ def sasl_mechanisms(
 
     Asks with a SaslHandshake request, which a SASL listener answers before any authentication."""
     try:
-        raw = socket.create_connection((address.host, address.port), timeout=timeout)
-    except OSError:
-        return None
-    try:
-        sock: Any = raw
-        if tls_files is not None:
-            sock = _tls_context(tls_files).wrap_socket(raw, server_hostname=address.host)
-        sock.sendall(_sasl_handshake_request(operations.SCRAM_SHA_512))
-        (size,) = struct.unpack(">i", _read_exactly(sock, 4))
-        payload = _read_exactly(sock, size)
+        with _probe_connection(address, tls_files, timeout) as sock:
+            sock.sendall(_sasl_handshake_request(operations.SCRAM_SHA_512))
+            (size,) = struct.unpack(">i", _read_exactly(sock, 4))
+            payload = _read_exactly(sock, size)
     except (OSError, struct.error):
         return None
-    finally:
-        raw.close()
     # correlation id (int32), error code (int16), mechanisms: array of int16-length strings
     (error_code,) = struct.unpack_from(">h", payload, 4)
     (count,) = struct.unpack_from(">i", payload, 6)
@@ -243,29 +249,21 @@ def scram_refusal(
     mechanism = credentials.sasl_mechanism or operations.SCRAM_SHA_512
     scram = ScramClient(credentials.sasl_username or "", credentials.sasl_password or "", mechanism)
     try:
-        raw = socket.create_connection((address.host, address.port), timeout=timeout)
-    except OSError:
-        return None
-    try:
-        sock: Any = raw
-        if tls_files is not None:
-            sock = _tls_context(tls_files).wrap_socket(raw, server_hostname=address.host)
-        sock.sendall(_sasl_handshake_request(mechanism))
-        if struct.unpack_from(">h", _response(sock), 4)[0] != 0:
-            return None
-        code, message, server_first = _sasl_authenticate(sock, 3, scram.first_message())
-        if code:
-            return message or f"error code {code}"
-        scram.process_server_first_message(server_first)
-        try:
-            code, message, _ = _sasl_authenticate(sock, 4, scram.final_message())
-        except ConnectionError:
-            return "the broker closed the connection after the client's SCRAM proof (invalid credentials)"
-        return (message or f"error code {code}") if code else None
+        with _probe_connection(address, tls_files, timeout) as sock:
+            sock.sendall(_sasl_handshake_request(mechanism))
+            if struct.unpack_from(">h", _response(sock), 4)[0] != 0:
+                return None
+            code, message, server_first = _sasl_authenticate(sock, 3, scram.first_message())
+            if code:
+                return message or f"error code {code}"
+            scram.process_server_first_message(server_first)
+            try:
+                code, message, _ = _sasl_authenticate(sock, 4, scram.final_message())
+            except ConnectionError:
+                return "the broker closed the connection after the client's SCRAM proof (invalid credentials)"
+            return (message or f"error code {code}") if code else None
     except (OSError, ValueError, struct.error):
         return None
-    finally:
-        raw.close()
 
 
 def _cluster_of(client: Any) -> Any:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from kconform.paths import PROJECT_ROOT
+from tests.support.cli import run_module
 
 PROJECT_FILES = ("kconform", "fixtures", "scenarios", "manifests", "conftest.py", "pyproject.toml")
 UNREACHABLE = "http://127.0.0.1:9"
@@ -41,15 +40,7 @@ def test_a_first_run_without_prerequisites_stops_within_a_minute_naming_the_fixe
         KCONFORM_BRIDGE_URL=UNREACHABLE,
     )
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "kconform", "run", "--platform", "local"],
-        cwd=clone,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_module("kconform", "run", "--platform", "local", env=env, cwd=clone)
     elapsed = time.monotonic() - started
     print(f"first run stopped after {elapsed:.1f} s")
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 from kconform import paths
 from kconform.platforms.kubernetes import tools
 from kconform.report import read_conformance
+from tests.support.cli import containers, environment, output_lines, run_module
 
 pytestmark = pytest.mark.infrastructure
 PROFILE = "1.2.0"
@@ -59,9 +59,8 @@ def _install_files(folder: Path) -> Path:
 
 def _run(tmp_path: Path, provider: str, env: dict[str, str]) -> tuple[int, str, float, Path]:
     reports = tmp_path / "reports"
-    argv = [
-        sys.executable,
-        "-m",
+    start = time.monotonic()
+    done = run_module(
         "kconform",
         "run",
         "--platform",
@@ -76,25 +75,21 @@ def _run(tmp_path: Path, provider: str, env: dict[str, str]) -> tuple[int, str, 
         "yaml",
         "--reports",
         str(reports),
-    ]
-    full_env = dict(
-        os.environ,
-        KCONFORM_STRIMZI_FILES=str(_install_files(tmp_path / "strimzi-files")),
-        PYTHONPATH=str(paths.PROJECT_ROOT),
-        **env,
-    )
-    full_env.pop("KCONFORM_RUN_ID", None)  # a run of its own, not the run of the test session
-    start = time.monotonic()
-    done = subprocess.run(
-        argv,
-        cwd=paths.PROJECT_ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
+        env=environment(KCONFORM_STRIMZI_FILES=str(_install_files(tmp_path / "strimzi-files")), **env),
         timeout=300,
-        check=False,
     )
     return done.returncode, done.stdout + done.stderr, time.monotonic() - start, reports
+
+
+def _kind_shim(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The real kind behind a shim that logs each call: (real kind, the shim's folder for PATH, the log)."""
+    real_kind = tools.ensure_tool("kind")  # from PATH or kconform's tool cache (where .ci/run builds it)
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    calls = tmp_path / "kind-calls.log"
+    (shim / "kind").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexec "{real_kind}" "$@"\n')
+    (shim / "kind").chmod(0o755)
+    return real_kind, shim, calls
 
 
 def _assert_inconclusive_once(code: int, out: str, reports: Path, provider: str, image: str) -> None:
@@ -113,26 +108,10 @@ def _assert_inconclusive_once(code: int, out: str, reports: Path, provider: str,
     assert sum("INCONCLUSIVE cell" in line for line in lines) == 1
 
 
-def _containers(name: str) -> list[str]:
-    done = subprocess.run(
-        ["docker", "ps", "-a", "--filter", f"name={name}", "--format", "{{.Names}}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.split()
-
-
 def test_kind_cluster_that_cannot_be_created_is_inconclusive_once(
     docker_engine: None, tmp_path: Path
 ) -> None:
-    real_kind = tools.ensure_tool("kind")  # from PATH or kconform's tool cache (where .ci/run builds it)
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    calls = tmp_path / "kind-calls.log"
-    (shim / "kind").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexec "{real_kind}" "$@"\n')
-    (shim / "kind").chmod(0o755)
+    real_kind, shim, calls = _kind_shim(tmp_path)
     name = f"kc-it-{uuid.uuid4().hex[:8]}"
     try:
         code, out, seconds, reports = _run(
@@ -150,7 +129,7 @@ def test_kind_cluster_that_cannot_be_created_is_inconclusive_once(
         assert len(creates) == 1 and f"--name {name}" in creates[0]
         config = creates[0].split("--config ", 1)[1].split()[0]
         assert not Path(config).exists()  # the cluster's config file goes with the cluster that never was
-        assert _containers(name) == []
+        assert containers(name) == []
         clusters = subprocess.run(
             [str(real_kind), "get", "clusters"], capture_output=True, text=True, timeout=60, check=True
         )
@@ -176,54 +155,36 @@ def test_k3s_cluster_that_cannot_be_created_is_inconclusive_once(docker_engine: 
         print(f"inconclusive k3s run: exit {code} in {seconds:.1f}s, {len(out.splitlines())} lines")
         _assert_inconclusive_once(code, out, reports, "k3s", ABSENT_K3S_IMAGE)
         assert sum("starting k3s container" in line for line in out.splitlines()) == 1
-        assert _containers(name) == []
+        assert containers(name) == []
     finally:
-        for left in _containers(name):
+        for left in containers(name):
             subprocess.run(["docker", "rm", "-f", left], capture_output=True, timeout=60)
 
 
 def test_missing_install_files_stop_the_run_before_any_cluster(docker_engine: None, tmp_path: Path) -> None:
     """A download that fails (here: a folder of release files without them) is found by the preflight: one
     line, exit 2, and kind is never asked to create anything."""
-    real_kind = tools.ensure_tool("kind")
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    calls = tmp_path / "kind-calls.log"
-    (shim / "kind").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexec "{real_kind}" "$@"\n')
-    (shim / "kind").chmod(0o755)
+    _, shim, calls = _kind_shim(tmp_path)
     empty = tmp_path / "no-files"
     empty.mkdir()
-    env = dict(
-        os.environ,
-        PATH=f"{shim}{os.pathsep}{os.environ['PATH']}",
-        PYTHONPATH=str(paths.PROJECT_ROOT),
-        KCONFORM_STRIMZI_FILES=str(empty),
-        KCONFORM_CLUSTER_NAME=f"kc-it-{uuid.uuid4().hex[:8]}",
+    done = run_module(
+        "kconform",
+        "run",
+        "--platform",
+        "kubernetes",
+        "--install",
+        "yaml",
+        "--profile",
+        PROFILE,
+        "--reports",
+        str(tmp_path / "reports"),
+        env=environment(
+            PATH=f"{shim}{os.pathsep}{os.environ['PATH']}",
+            KCONFORM_STRIMZI_FILES=str(empty),
+            KCONFORM_CLUSTER_NAME=f"kc-it-{uuid.uuid4().hex[:8]}",
+        ),
     )
-    env.pop("KCONFORM_RUN_ID", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kconform",
-            "run",
-            "--platform",
-            "kubernetes",
-            "--install",
-            "yaml",
-            "--profile",
-            PROFILE,
-            "--reports",
-            str(tmp_path / "reports"),
-        ],
-        cwd=paths.PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    lines = output_lines(done)
     assert done.returncode == 2 and len(lines) == 1, lines
     assert "strimzi-crds-1.2.0.yaml" in lines[0]
     assert not calls.exists()  # no `kind create cluster`, not even `kind get clusters`

@@ -6,14 +6,12 @@ nobody listens on.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
-from kconform import paths
+from tests.support.cli import environment, one_line, run_module
 
 
 def _free_port() -> int:
@@ -35,112 +33,68 @@ def _kubeconfig(tmp_path: Path, server: str) -> Path:
 
 
 def _kconform(tmp_path: Path, *argv: str, kubeconfig: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, KUBECONFIG=str(kubeconfig), PYTHONPATH=str(paths.PROJECT_ROOT))
-    env.pop("KCONFORM_RUN_ID", None)
-    return subprocess.run(
-        [sys.executable, "-m", "kconform", *argv, "--reports", str(tmp_path / "reports")],
-        cwd=paths.PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_module(
+        "kconform", *argv, "--reports", str(tmp_path / "reports"), env=environment(KUBECONFIG=str(kubeconfig))
     )
 
 
-def _one_line(done: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    assert len(lines) == 1, done.stdout + done.stderr
-    return lines[0]
+def _existing(context: str) -> tuple[str, ...]:
+    """The options, for `kconform run` and plain pytest alike, that select the existing cluster of `context`."""
+    return ("--platform", "kubernetes", "--provider", "existing", "--context", context)
+
+
+def _run_existing(tmp_path: Path, context: str, *, server: str) -> subprocess.CompletedProcess[str]:
+    """`kconform run` on the existing cluster of `context`, in a kubeconfig whose one cluster is `server`."""
+    return _kconform(tmp_path, "run", *_existing(context), kubeconfig=_kubeconfig(tmp_path, server))
 
 
 def test_unknown_context_is_one_line_exit_2(tmp_path: Path) -> None:
     context = f"absent-{uuid.uuid4().hex[:6]}"
-    done = _kconform(
-        tmp_path,
-        "run",
-        "--platform",
-        "kubernetes",
-        "--provider",
-        "existing",
-        "--context",
-        context,
-        kubeconfig=_kubeconfig(tmp_path, "https://127.0.0.1:1"),
-    )
+    done = _run_existing(tmp_path, context, server="https://127.0.0.1:1")
     assert done.returncode == 2
-    line = _one_line(done)
+    line = one_line(done)
     assert context in line and "kubectl config get-contexts" in line
     assert not (tmp_path / "reports" / "conformance.json").exists()  # nothing ran
 
 
 def test_unreachable_api_server_is_one_line_exit_2(tmp_path: Path) -> None:
-    done = _kconform(
-        tmp_path,
-        "run",
-        "--platform",
-        "kubernetes",
-        "--provider",
-        "existing",
-        "--context",
-        "here",
-        kubeconfig=_kubeconfig(tmp_path, f"https://127.0.0.1:{_free_port()}"),
-    )
+    done = _run_existing(tmp_path, "here", server=f"https://127.0.0.1:{_free_port()}")
     assert done.returncode == 2
-    assert "does not answer" in _one_line(done)
+    assert "does not answer" in one_line(done)
 
 
 def test_two_workers_on_kubernetes_are_refused(tmp_path: Path) -> None:
     """Point 8: one cluster per run and its NodePorts mapped once; -n 2 is refused, not raced."""
     kubeconfig = _kubeconfig(tmp_path, "https://127.0.0.1:1")
     done = _kconform(tmp_path, "run", "--platform", "kubernetes", "-n", "2", kubeconfig=kubeconfig)
-    assert done.returncode == 2 and "drop -n 2" in _one_line(done)
-    env = dict(os.environ, KUBECONFIG=str(kubeconfig), PYTHONPATH=str(paths.PROJECT_ROOT))
-    plain = subprocess.run(
-        [sys.executable, "-m", "pytest", "scenarios", "--platform", "kubernetes", "-n", "2", "-q"],
-        cwd=paths.PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    assert done.returncode == 2 and "drop -n 2" in one_line(done)
+    plain = run_module(
+        "pytest",
+        "scenarios",
+        "--platform",
+        "kubernetes",
+        "-n",
+        "2",
+        "-q",
+        env=environment(KUBECONFIG=str(kubeconfig)),
     )
     assert plain.returncode == 4  # pytest's usage error; `kconform run` maps it to 2
-    assert "drop -n 2" in _one_line(plain)
+    assert "drop -n 2" in one_line(plain)
 
 
 def test_plain_pytest_checks_the_context_at_session_start(tmp_path: Path) -> None:
     """The same preflight for plain pytest: one line before any test, pytest's usage error (exit 4)."""
     context = f"absent-{uuid.uuid4().hex[:6]}"
-    env = dict(
-        os.environ,
-        KUBECONFIG=str(_kubeconfig(tmp_path, "https://127.0.0.1:1")),
-        PYTHONPATH=str(paths.PROJECT_ROOT),
-    )
-    env.pop("KCONFORM_RUN_ID", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "scenarios",
-            "-p",
-            "no:cacheprovider",
-            "--platform",
-            "kubernetes",
-            "--provider",
-            "existing",
-            "--context",
-            context,
-            "--reports",
-            str(tmp_path / "reports"),
-            "-q",
-        ],
-        cwd=paths.PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_module(
+        "pytest",
+        "scenarios",
+        "-p",
+        "no:cacheprovider",
+        *_existing(context),
+        "--reports",
+        str(tmp_path / "reports"),
+        "-q",
+        env=environment(KUBECONFIG=str(_kubeconfig(tmp_path, "https://127.0.0.1:1"))),
     )
     assert done.returncode == 4
-    assert context in _one_line(done)
+    assert context in one_line(done)

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from fixtures import secret_ledger
 from kconform import paths
 from kconform.platforms.local.processes import find_run_processes
 from kconform.waits import wait_until
+from tests.support.cli import environment, start_module
 
 pytestmark = pytest.mark.integration
 PROFILE = ["--profile", "1.2.0", "--mode", "kraft"]
@@ -30,9 +30,7 @@ def _run_local(
     """`kconform run --platform local` (one profile and mode unless `scope` says otherwise), in its own
     session so a test can signal the whole group. The run records the digests of every SCRAM password it
     generated or used in a ledger next to (never inside) the reports folder."""
-    argv = [
-        sys.executable,
-        "-m",
+    return start_module(
         "kconform.cli",
         "run",
         "--platform",
@@ -42,16 +40,7 @@ def _run_local(
         str(reports),
         "--",
         *pytest_args,
-    ]
-    env = dict(os.environ, KCONFORM_RUN_ID=run_id)
-    env[secret_ledger.LEDGER_ENV] = str(_ledger(reports))
-    return subprocess.Popen(
-        argv,
-        cwd=paths.PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        env=environment(KCONFORM_RUN_ID=run_id, **{secret_ledger.LEDGER_ENV: str(_ledger(reports))}),
     )
 
 

@@ -152,19 +152,19 @@ def test_setup_budget_is_sized_apart_from_the_test_timeout(monkeypatch: pytest.M
         SetupBudget.from_env()
 
 
-def test_an_operator_image_that_cannot_be_pulled_is_infrastructure() -> None:
-    pod = {
-        "metadata": {"name": "strimzi-cluster-operator-1"},
+def _pending_pod(name: str, image: str, reason: str) -> dict[str, Any]:
+    """A Pending pod whose one container waits for its image with `reason` (the Kubernetes API's pod status)."""
+    return {
+        "metadata": {"name": name},
         "status": {
             "phase": "Pending",
-            "containerStatuses": [
-                {
-                    "image": "quay.io/strimzi/operator:1.2.0",
-                    "state": {"waiting": {"reason": "ImagePullBackOff"}},
-                }
-            ],
+            "containerStatuses": [{"image": image, "state": {"waiting": {"reason": reason}}}],
         },
     }
+
+
+def test_an_operator_image_that_cannot_be_pulled_is_infrastructure() -> None:
+    pod = _pending_pod("strimzi-cluster-operator-1", "quay.io/strimzi/operator:1.2.0", "ImagePullBackOff")
 
     class Api:
         def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
@@ -249,18 +249,7 @@ def test_a_kafka_wait_shows_its_condition_and_its_pods_image_pulls() -> None:
     states (pod status shapes of the Kubernetes API; Strimzi labels its pods strimzi.io/cluster=<name>)."""
     from kconform.platforms.kubernetes.watching import Watch
 
-    pulling = {
-        "metadata": {"name": "c1-dual-role-0"},
-        "status": {
-            "phase": "Pending",
-            "containerStatuses": [
-                {
-                    "image": "quay.io/strimzi/kafka:1.2.0-kafka-4.3.1",
-                    "state": {"waiting": {"reason": "ErrImagePull"}},
-                }
-            ],
-        },
-    }
+    pulling = _pending_pod("c1-dual-role-0", "quay.io/strimzi/kafka:1.2.0-kafka-4.3.1", "ErrImagePull")
     running = {
         "metadata": {"name": "c1-dual-role-0"},
         "status": {"phase": "Running", "containerStatuses": []},

@@ -97,14 +97,20 @@ def _kafka_with(listener_type: str) -> dict[str, Any]:
     }
 
 
-def test_a_nodeport_cluster_waits_until_the_deleted_namespaces_are_gone() -> None:
+def _after_deleting_its_namespace(namespace: str) -> tuple[FakeKube, KubernetesPlatform]:
+    """A platform that created `namespace` (the platform deletes only namespaces it created) and has just
+    deleted it; the reads made so far are forgotten."""
     kube = FakeKube(terminating_reads=0)
-    kube.owned.add("old-ns")
+    kube.owned.add(namespace)
     kube_plat = platform(kube)
-    kube_plat.create_namespace("old-ns")  # the platform deletes only namespaces it created
+    kube_plat.create_namespace(namespace)
+    kube_plat.delete_namespace(namespace)
     kube.reads.clear()
-    kube_plat.delete_namespace("old-ns")
-    kube.reads.clear()
+    return kube, kube_plat
+
+
+def test_a_nodeport_cluster_waits_until_the_deleted_namespaces_are_gone() -> None:
+    kube, kube_plat = _after_deleting_its_namespace("old-ns")
     kube.terminating_reads = 2  # the namespace still terminates for two reads
     kube_plat.apply(_kafka_with("nodeport"))
     assert ("Namespace", "old-ns") in kube.reads and kube.terminating_reads == 0
@@ -115,13 +121,7 @@ def test_a_nodeport_cluster_waits_until_the_deleted_namespaces_are_gone() -> Non
 
 
 def test_an_internal_only_cluster_does_not_wait_for_namespaces() -> None:
-    kube = FakeKube(terminating_reads=0)
-    kube.owned.add("old-ns")
-    kube_plat = platform(kube)
-    kube_plat.create_namespace("old-ns")  # the platform deletes only namespaces it created
-    kube.reads.clear()
-    kube_plat.delete_namespace("old-ns")
-    kube.reads.clear()
+    kube, kube_plat = _after_deleting_its_namespace("old-ns")
     kube_plat.apply(_kafka_with("internal"))
     assert ("Namespace", "old-ns") not in kube.reads
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from kconform import paths, preflight
 from kconform.errors import MissingPrerequisite
 from kconform.paths import default_crd_root
 from kconform.versions import PROFILES
+from tests.support.cli import environment, run_module
 
 V1 = PROFILES["1.2.0"]
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, the connection is refused
@@ -101,22 +101,18 @@ def test_everything_missing_is_at_most_three_lines(fresh: Path, monkeypatch: pyt
 # --- exit 2 before any test, from the real entry points -------------------------------------------------
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KCONFORM_")}
-    env.update(PYTHONPATH=str(paths.PROJECT_ROOT), KCONFORM_CACHE=str(tmp_path / "cache"), **extra)
-    env["KCONFORM_CACHE"] = str(tmp_path / "cache")
-    return env
-
-
 def _pytest(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--reports", str(tmp_path / "r"), *args],
-        cwd=paths.PROJECT_ROOT,
-        env=_env(tmp_path, **env),
-        capture_output=True,
-        text=True,
+    """Plain pytest with none of this machine's KCONFORM_* settings and an empty cache of its own."""
+    plain = {k: v for k, v in os.environ.items() if not k.startswith("KCONFORM_")}
+    return run_module(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--reports",
+        str(tmp_path / "r"),
+        *args,
+        env=environment(plain, **env, KCONFORM_CACHE=str(tmp_path / "cache")),
         timeout=180,
-        check=False,
     )
 
 

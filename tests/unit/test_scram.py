@@ -32,6 +32,7 @@ from kconform.platforms.local.platform import LocalPlatform
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
 from kconform.versions import PROFILES, Profile
+from tests.support.cli import run_module
 
 RUN = "run-scram-1"
 PROFILE_MODES = [(p, m) for p in PROFILES.values() for m in p.modes]
@@ -466,6 +467,15 @@ def test_unknown_workflow_is_one_line_naming_the_valid_ones() -> None:
     assert run_config.build(env={}).workflows is None
 
 
+def _pytest_junit(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Plain pytest run in `folder` (this checkout importable), writing junit.xml: the run and that report."""
+    junit = folder / "junit.xml"
+    done = run_module(
+        "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", f"--junitxml={junit}", *args, cwd=folder
+    )
+    return done, junit.read_text(encoding="utf-8")
+
+
 def test_a_failure_traceback_never_prints_a_hidden_password(tmp_path: Path) -> None:
     """pytest prints every traceback frame's arguments with repr into junit.xml: a plain str password would
     be printed there, a Hidden one (what the fixtures, the local platform and Credentials pass) is not."""
@@ -480,27 +490,7 @@ def test_a_failure_traceback_never_prints_a_hidden_password(tmp_path: Path) -> N
         "    use('Plain' + 'Pw4242', None)\n",
         encoding="utf-8",
     )
-    junit = tmp_path / "junit.xml"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:xdist",
-            f"--junitxml={junit}",
-            str(tmp_path / "test_leak.py"),
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    report = junit.read_text(encoding="utf-8")
+    done, report = _pytest_junit(tmp_path, str(tmp_path / "test_leak.py"))
     assert done.returncode == 1 and "PlainPw4242" in report  # the hazard is real
     assert "HiddenPw4242" not in report and "CredPw4242" not in report
 
@@ -521,17 +511,8 @@ def test_a_failed_exec_in_the_client_pod_never_prints_the_request(tmp_path: Path
         "    PodClientRunner(exec_in_pod).run(req)\n",
         encoding="utf-8",
     )
-    junit = tmp_path / "junit.xml"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", f"--junitxml={junit}"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    report = html.unescape(junit.read_text(encoding="utf-8"))
+    done, junit_text = _pytest_junit(tmp_path)
+    report = html.unescape(junit_text)
     assert done.returncode == 1 and "stdin = '<redacted>'" in report  # the frame's arguments are printed
     assert "ExecPw4242" not in report and "ExecPw4242" not in done.stdout
 

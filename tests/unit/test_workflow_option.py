@@ -3,25 +3,18 @@ an unknown name is refused in one line (exit 2) before anything runs."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from kconform import config as run_config
 from kconform.commands import run
-from kconform.paths import PROJECT_ROOT
+from tests.support.cli import environment, run_module
 
 
-def _python(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *argv],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def _collected(*options: str, **env: str) -> list[str]:
+    """The test ids plain pytest collects from scenarios/ on the local platform with these options."""
+    done = run_module(
+        "pytest", "scenarios", "--platform", "local", *options, "--collect-only", "-q", env=environment(**env)
     )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return [line for line in done.stdout.splitlines() if "::" in line]
 
 
 def test_run_passes_each_workflow_to_pytest() -> None:
@@ -32,40 +25,18 @@ def test_run_passes_each_workflow_to_pytest() -> None:
 
 
 def test_collection_keeps_only_the_named_workflow() -> None:
-    done = _python(
-        "-m",
-        "pytest",
-        "scenarios",
-        "--platform",
-        "local",
-        "--workflow",
-        "scram-listener",
-        "--collect-only",
-        "-q",
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    collected = [line for line in done.stdout.splitlines() if "::" in line]
+    collected = _collected("--workflow", "scram-listener")
     assert collected and all(line.startswith("scenarios/test_scram_listener.py::") for line in collected)
     assert len(collected) >= 6 * 4  # every test in every local cell
 
 
 def test_env_variable_selects_too() -> None:
-    done = _python(
-        "-m",
-        "pytest",
-        "scenarios",
-        "--platform",
-        "local",
-        "--collect-only",
-        "-q",
-        env={"KCONFORM_WORKFLOW": "tls-listener"},
-    )
-    collected = [line for line in done.stdout.splitlines() if "::" in line]
+    collected = _collected(KCONFORM_WORKFLOW="tls-listener")
     assert collected and all("test_tls_listener.py::" in line for line in collected)
 
 
 def test_unknown_workflow_is_one_line_and_exit_2() -> None:
-    done = _python("-m", "kconform", "run", "--platform", "local", "--workflow", "scram")
+    done = run_module("kconform", "run", "--platform", "local", "--workflow", "scram")
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "unknown workflow 'scram'" in done.stderr and "scram-listener" in done.stderr

@@ -1,0 +1,77 @@
+"""Driving kconform (or pytest) as a user would: `python -m ...` in a subprocess of its own, and what a test
+then looks at — the lines it printed and the Docker containers it may have left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from kconform.paths import PROJECT_ROOT
+
+
+def environment(base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+    """`base` (this process's environment by default) with this checkout first on PYTHONPATH, without the
+    test session's KCONFORM_RUN_ID (the subprocess is a run of its own) unless `extra` sets one."""
+    env = dict(os.environ if base is None else base)
+    env.pop("KCONFORM_RUN_ID", None)
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    env.update(extra)
+    return env
+
+
+def run_module(
+    *argv: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = PROJECT_ROOT,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m <argv>` to its end (bounded by `timeout`), output captured; never raises on its exit code."""
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=cwd,
+        env=dict(environment() if env is None else env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def start_module(*argv: str, env: Mapping[str, str], cwd: Path = PROJECT_ROOT) -> subprocess.Popen[bytes]:
+    """`python -m <argv>` started in a session of its own (so a test can signal the whole process group),
+    stdout and stderr merged into one pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-m", *argv],
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def output_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    """The non-blank lines the process printed, stdout then stderr."""
+    return [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+
+
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The single line the process printed (a usage error is one line naming the fix)."""
+    lines = output_lines(done)
+    assert len(lines) == 1, done.stdout + done.stderr
+    return lines[0]
+
+
+def containers(name: str) -> list[str]:
+    """Names of the Docker containers, running or not, whose name contains `name`."""
+    done = subprocess.run(
+        ["docker", "ps", "-a", "--filter", f"name={name}", "--format", "{{.Names}}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.split()
