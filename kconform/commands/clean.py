@@ -6,10 +6,12 @@ import argparse
 import importlib
 from typing import Any
 
-from kconform.errors import KconformError, UsageError
-from kconform.platforms.kubernetes import install, ownership, shell, tools
+from kconform.errors import KconformError, UsageError, WaitTimeout
+from kconform.platforms.kubernetes import install, ownership, shell, tools, topic_finalizers
+from kconform.waits import wait_until
 
 KIND_PREFIX = "kconform"
+TOPICS_GONE_TIMEOUT_S = 60.0
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -54,7 +56,33 @@ def _namespaces(context: str | None, run_id: str | None) -> list[str]:
         install.delete_watched_bindings(
             kube, name
         )  # --install yaml made them when it was an operator namespace
+    release_topics(kube, deleted)
     return deleted
+
+
+def release_topics(kube: Any, namespaces: list[str], timeout: float = TOPICS_GONE_TIMEOUT_S) -> None:
+    """Let the deleted namespaces go: their KafkaTopics keep the Topic Operator's finalizer once the Entity
+    Operator, deleted with them, is gone (topic_finalizers), which would leave them Terminating forever."""
+    version = topic_finalizers.served_version(kube.crds()) if namespaces else None
+    if version is None:
+        return
+
+    def topics_gone() -> bool:
+        left = False
+        for namespace in namespaces:
+            topic_finalizers.release(kube, version, namespace)
+            left = left or bool(kube.list_objects(version, topic_finalizers.KIND, namespace))
+        return not left
+
+    try:
+        wait_until(
+            topics_gone,
+            describe=f"the KafkaTopics of {', '.join(namespaces)} to be gone",
+            timeout=timeout,
+            interval=1.0,
+        )
+    except WaitTimeout as err:
+        print(f"KafkaTopics: {str(err).splitlines()[0]}")
 
 
 def _local_processes(run_id: str | None) -> str:

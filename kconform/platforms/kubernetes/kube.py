@@ -132,6 +132,17 @@ class Kube:
             items = api.get(namespace=namespace, label_selector=label_selector).to_dict().get("items") or []
         return [dict(i) for i in items]
 
+    def merge_patch(
+        self, api_version: str, kind: str, namespace: str | None, name: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A JSON merge patch (RFC 7386) of one object, e.g. to release a finalizer of kconform's own."""
+        api = self._resource(api_version, kind)
+        with self._api(f"patch {kind} {namespace}/{name}"):
+            result = api.patch(
+                body=body, name=name, namespace=namespace, content_type="application/merge-patch+json"
+            )
+        return dict(result.to_dict())
+
     def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
         """Delete (foreground); False when it was already gone."""
         api = self._resource(api_version, kind)

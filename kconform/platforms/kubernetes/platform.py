@@ -11,10 +11,18 @@ import httpx
 from kconform import resources
 from kconform import strimzi_contract as contract
 from kconform.clients.operations import ClientRunner
-from kconform.errors import PlatformError, UsageError
+from kconform.errors import PlatformError, UsageError, WaitTimeout
 from kconform.forwarding import Forwarder
 from kconform.platforms.base import Cell, Sidecar
-from kconform.platforms.kubernetes import client_pod, diagnostics, external, ownership, readiness, watching
+from kconform.platforms.kubernetes import (
+    client_pod,
+    diagnostics,
+    external,
+    ownership,
+    readiness,
+    topic_finalizers,
+    watching,
+)
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
@@ -37,6 +45,7 @@ BRIDGE_MANAGEMENT_PORT = contract.BRIDGE_MANAGEMENT_PORT  # bridge >= 1.0: /heal
 BRIDGE_READY_TIMEOUT_S = 180.0  # a JVM start on a loaded node, then the Kafka clients' first metadata
 TERMINATING_TIMEOUT_S = 120.0  # the garbage collector removes the dependents, then the owner
 NAMESPACE_GONE_TIMEOUT_S = 300.0  # every object of the namespace deleted; its NodePorts are free only after
+TOPICS_FINALIZED_TIMEOUT_S = 60.0  # the Topic Operator deletes each topic in Kafka, then drops its finalizer
 DELETION_POLL_S = 1.0
 
 
@@ -80,6 +89,8 @@ class KubernetesPlatform:
 
     def delete_namespace(self, namespace: str) -> None:
         for kind in DELETE_ORDER:
+            if kind == "Kafka":
+                self._await_topics_finalized(namespace)
             for api_version, k, ns, name in reversed(self._applied):
                 if k == kind and ns == namespace:
                     self.kube.delete(api_version, k, ns, name)
@@ -91,6 +102,28 @@ class KubernetesPlatform:
         # One it deleted may hold NodePorts until it is gone (await_namespaces_gone).
         if self.kube.delete("v1", "Namespace", None, namespace):
             self._terminating.add(namespace)
+
+    def _await_topics_finalized(self, namespace: str) -> None:
+        """Before the Kafka goes, let the Topic Operator finish the KafkaTopics this run deleted: without its
+        Entity Operator nobody removes their finalizer, and they and the namespace stay Terminating forever
+        (topic_finalizers). One it did not finish in time is released, since its cluster goes next."""
+        topics = [(a, n) for a, k, ns, n in self._applied if k == topic_finalizers.KIND and ns == namespace]
+        if not topics:
+            return
+
+        def finalized() -> bool:
+            return all(self.kube.get(a, topic_finalizers.KIND, namespace, n) is None for a, n in topics)
+
+        try:
+            wait_until(
+                finalized,
+                describe=f"the Topic Operator to finish the KafkaTopics of {namespace}",
+                timeout=TOPICS_FINALIZED_TIMEOUT_S,
+                interval=DELETION_POLL_S,
+            )
+        except WaitTimeout as err:
+            released = topic_finalizers.release(self.kube, topics[0][0], namespace, {n for _, n in topics})
+            LOG.warning("%s; released finalizer %s of %s", err, topic_finalizers.FINALIZER, released)
 
     def await_namespaces_gone(self) -> None:
         """Wait (bounded) until the namespaces this run deleted are gone: their NodePort Services keep fixed
