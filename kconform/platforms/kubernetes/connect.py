@@ -155,7 +155,7 @@ def _waiting_reasons(pods: list[dict[str, Any]]) -> list[str]:
     return reasons
 
 
-def wait_operator(kube: Kube, namespace: str, timeout: float) -> None:
+def wait_operator(kube: Kube, namespace: str, timeout: float, deployment: str = install.DEPLOYMENT) -> None:
     """Until the operator Deployment is Available; an image that cannot be pulled stops the wait at once."""
     last_reported: list[str] = []
 
@@ -172,8 +172,8 @@ def wait_operator(kube: Kube, namespace: str, timeout: float) -> None:
         )
         if [state] != last_reported:
             last_reported[:] = [state]
-            progress.report(f"operator {namespace}/{install.DEPLOYMENT}: {state}")
-        return install.deployment_available(kube.get("apps/v1", "Deployment", namespace, install.DEPLOYMENT))
+            progress.report(f"operator {namespace}/{deployment}: {state}")
+        return install.deployment_available(kube.get("apps/v1", "Deployment", namespace, deployment))
 
     def diagnose() -> str:
         lines = []
@@ -190,7 +190,7 @@ def wait_operator(kube: Kube, namespace: str, timeout: float) -> None:
 
     wait_until(
         available,
-        describe=f"Deployment {namespace}/{install.DEPLOYMENT} to be Available",
+        describe=f"Deployment {namespace}/{deployment} to be Available",
         timeout=timeout,
         interval=3.0,
         diagnose=diagnose,
@@ -223,7 +223,9 @@ def create_platform(settings: KubeSettings) -> KubernetesPlatform:
             f"testing the installed Strimzi {settings.profile.strimzi} in namespace {settings.operator_namespace}"
         )
     with setup_phase("Strimzi operator Available", budget.operator_available, infrastructure=False):
-        wait_operator(kube, settings.operator_namespace, budget.operator_available)
+        wait_operator(
+            kube, settings.operator_namespace, budget.operator_available, settings.operator_deployment
+        )
     schemas = SchemaSet.from_crds(kube.crds(), origin="the installed CRDs")
     return KubernetesPlatform(settings, kube, info, schemas)
 

@@ -18,7 +18,9 @@ from kconform.platforms.kubernetes.settings import KubeSettings
 CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
 RELEASE = "strimzi"
 DEPLOYMENT = "strimzi-cluster-operator"
-OPERATOR_SELECTOR = "name=strimzi-cluster-operator"
+# The operator's pod label in Strimzi's release YAML and Helm chart (060-Deployment-strimzi-cluster-operator.yaml,
+# 0.45.2 and 1.2.0), the one installed.is_operator recognises an operator Deployment by, whatever its name.
+OPERATOR_SELECTOR = "strimzi.io/kind=cluster-operator"
 RELEASES_URL = "https://github.com/strimzi/strimzi-kafka-operator/releases/download/{v}/{file}"
 YAML_DEFAULT_NAMESPACE = "myproject"  # what the release YAML hard-codes in its RoleBindings
 CLUSTER_SCOPED = frozenset({"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"})

@@ -107,7 +107,9 @@ def check_existing_strimzi(settings: KubeSettings, kube: Any) -> KubeSettings:
             f"the installed operator ({operators[0].describe()}) watches only {watched or 'its own namespace'}; "
             "kconform creates its own namespaces: set STRIMZI_NAMESPACE='*' (Helm: watchAnyNamespace=true)"
         )
-    return dataclasses.replace(settings, operator_namespace=operators[0].namespace)
+    return dataclasses.replace(
+        settings, operator_namespace=operators[0].namespace, operator_deployment=operators[0].name
+    )
 
 
 def installed_profile(settings: KubeSettings) -> str:

@@ -134,7 +134,7 @@ def build(
         )
     steps.append(
         Step(
-            f"wait for Deployment {settings.operator_namespace}/{install.DEPLOYMENT} to be Available",
+            f"wait for Deployment {settings.operator_namespace}/{settings.operator_deployment} to be Available",
             notes=("diagnostics on timeout: operator pod phases, namespace events, operator log tail",),
         )
     )

@@ -56,6 +56,9 @@ class KubeSettings:
     kubeconfig: str | None = None
     kubernetes_version: str | None = None  # None: the profile's newest pinned node image
     operator_namespace: str = "strimzi"
+    # The operator's Deployment: Strimzi's name when kconform installs it; the one found on provider existing
+    # (an install other than Strimzi's YAML or chart, e.g. OLM, may name it otherwise).
+    operator_deployment: str = "strimzi-cluster-operator"
     watch_namespaces: tuple[str, ...] = ()  # empty: the operator watches every namespace
     # --keep: a k3s container outlives the run (kind and minikube clusters always stay, for reuse).
     keep_cluster: bool = False
