@@ -53,6 +53,9 @@ class FakeKube:
         self.owned.discard(name)
         return True
 
+    def list_objects(self, api_version: str, kind: str, *_: Any, **__: Any) -> list[dict[str, Any]]:
+        return []  # no Service holds a node port
+
 
 @pytest.fixture(autouse=True)
 def quick_polls(monkeypatch) -> None:

@@ -148,6 +148,28 @@ class KubernetesPlatform:
             diagnose=diagnose,
         )
 
+    def _check_node_ports_free(self, kafka: dict[str, Any]) -> None:
+        """One line now, instead of a Kafka NotReady until its timeout ("provided port is already allocated",
+        retried by the operator), when a Service elsewhere holds a node port the listener pins: e.g. one left
+        by a killed run on a reused kind cluster."""
+        wanted = _pinned_node_ports(kafka)
+        try:
+            services = self.kube.list_objects("v1", "Service")
+        except PlatformError as err:  # no right to list Services cluster-wide: the operator will say it
+            LOG.info("node ports not checked before applying: %s", err)
+            return
+        own = (kafka.get("metadata") or {}).get("namespace")
+        for service in services:
+            meta = service.get("metadata") or {}
+            if meta.get("namespace") == own:
+                continue
+            for port in (service.get("spec") or {}).get("ports") or ():
+                if port.get("nodePort") in wanted:
+                    raise PlatformError(
+                        f"node port {port['nodePort']} is already held by Service "
+                        f"{meta.get('namespace')}/{meta.get('name')}; {_free_port_hint(self.kube, meta)}"
+                    )
+
     def _await_not_terminating(self, resource: dict[str, Any]) -> None:
         """Wait (bounded) while an object of the same name is still being deleted: applying it then patches a
         dying object. A KafkaUser lingers so, as its Secret blocks the owner's foreground deletion
@@ -173,6 +195,7 @@ class KubernetesPlatform:
             self.schemas.validate(resource)
         if _uses_node_ports(resource):
             self.await_namespaces_gone()
+            self._check_node_ports_free(resource)
         if resource.get("kind") in DELETE_ORDER:
             self._await_not_terminating(resource)
         labelled = resources.labelled(resource, self.settings.run_id)
@@ -401,3 +424,23 @@ def _uses_node_ports(resource: dict[str, Any]) -> bool:
         return False
     listeners = ((resource.get("spec") or {}).get("kafka") or {}).get("listeners") or []
     return any(listener.get("type") == "nodeport" for listener in listeners)
+
+
+def _pinned_node_ports(kafka: dict[str, Any]) -> set[int]:
+    """The node ports a Kafka's nodeport listeners pin (bootstrap and per broker)."""
+    ports: set[int] = set()
+    for listener in ((kafka.get("spec") or {}).get("kafka") or {}).get("listeners") or []:
+        if listener.get("type") != "nodeport":
+            continue
+        configuration = listener.get("configuration") or {}
+        entries = [configuration.get("bootstrap") or {}, *(configuration.get("brokers") or [])]
+        ports.update(int(e["nodePort"]) for e in entries if e.get("nodePort"))
+    return ports
+
+
+def _free_port_hint(kube: Kube, service_meta: dict[str, Any]) -> str:
+    namespace = kube.get("v1", "Namespace", None, str(service_meta.get("namespace")))
+    run = (((namespace or {}).get("metadata") or {}).get("labels") or {}).get(resources.RUN_LABEL)
+    if ownership.is_owned(namespace) and run:
+        return f"kconform run {run} left it: remove it with `kconform clean --run-id {run}`"
+    return "free that port, or run on a cluster where kconform's fixed node ports are free"
