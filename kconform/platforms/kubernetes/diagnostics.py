@@ -46,9 +46,9 @@ def collect(kube: Kube, namespace: str, api_version: str, operator_namespace: st
             ),
         )
     attempt("events.txt", lambda: _events_text(kube.events(namespace)))
-    for pod in kube.pods(namespace):
+    for pod in _pods(kube, namespace, None, out):
         _pod_logs(kube, pod, out)
-    for pod in kube.pods(operator_namespace, install.OPERATOR_SELECTOR):
+    for pod in _pods(kube, operator_namespace, install.OPERATOR_SELECTOR, out):
         name = pod["metadata"]["name"]
         attempt(
             "operator-errors.log",
@@ -56,6 +56,14 @@ def collect(kube: Kube, namespace: str, api_version: str, operator_namespace: st
         )
         _pod_logs(kube, pod, out)
     return out
+
+
+def _pods(kube: Kube, namespace: str, selector: str | None, out: dict[str, str]) -> list[dict[str, Any]]:
+    try:
+        return kube.pods(namespace, selector)
+    except KconformError as err:  # e.g. no right to list pods there: the other evidence still counts
+        out[f"pods-{namespace}.txt"] = f"(could not list pods: {redact(str(err))})"
+        return []
 
 
 def pod_evidence(kube: Kube, namespace: str, pod: str, container: str, tail: int = 60) -> str:
