@@ -37,6 +37,11 @@ CORE_KINDS = {"Namespace": "v1", "Pod": "v1", "ConfigMap": "v1", "Secret": "v1",
 # Removal order: what depends on a Kafka cluster goes first, the namespace last.
 DELETE_ORDER = ("KafkaUser", "KafkaTopic", "Pod", "ConfigMap", "Kafka", "KafkaNodePool")
 CLIENT_POD_TIMEOUT_S = 300.0
+CLIENT_POD_HINT = (
+    "the client pod pulls its image (KCONFORM_CLIENT_IMAGE, default python:3.11-slim from Docker Hub) and "
+    f"pip-installs {client_pod.KAFKA_PYTHON_REQUIREMENT} from PyPI; without that egress set "
+    "KCONFORM_CLIENT_IMAGE to an image that has it and KCONFORM_CLIENT_PIP_INSTALL=0"
+)
 BRIDGE_CONTAINER = "bridge"  # manifests/sidecar/bridge-pod.yaml
 
 
@@ -252,13 +257,19 @@ class KubernetesPlatform:
         )
         last: dict[str, Any] | None = None
 
+        def evidence() -> str:
+            statuses = ((last or {}).get("status") or {}).get("containerStatuses")
+            log = diagnostics.pod_evidence(self.kube, namespace, client_pod.POD_NAME, client_pod.CONTAINER)
+            return f"container statuses: {statuses}\n{log}"
+
         def ready() -> bool:
             nonlocal last
             last = self.kube.get("v1", "Pod", namespace, client_pod.POD_NAME)
             status = (last or {}).get("status") or {}
             if status.get("phase") in ("Failed", "Succeeded"):
                 raise PlatformError(
-                    f"client pod {namespace}/{client_pod.POD_NAME} ended: {status.get('phase')}"
+                    f"client pod {namespace}/{client_pod.POD_NAME} ended: {status.get('phase')}; "
+                    f"{CLIENT_POD_HINT}\n{evidence()}"
                 )
             return any(
                 c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
@@ -269,7 +280,7 @@ class KubernetesPlatform:
             describe=f"client pod {namespace}/{client_pod.POD_NAME} to be Ready",
             timeout=CLIENT_POD_TIMEOUT_S,
             interval=2.0,
-            diagnose=lambda: str(((last or {}).get("status") or {}).get("containerStatuses")),
+            diagnose=lambda: f"{CLIENT_POD_HINT}\n{evidence()}",
         )
         self._client_pods.add(namespace)
 

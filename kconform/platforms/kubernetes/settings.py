@@ -14,6 +14,7 @@ from kconform.versions import KRAFT, PROVIDERS, Profile, check_mode
 INSTALLED = "installed"
 INSTALL_METHODS = ("helm", "yaml", INSTALLED)
 DEFAULT_CLIENT_IMAGE = "python:3.11-slim"
+NO = frozenset({"0", "false", "no"})
 DEFAULT_CLUSTER_NAME = "kconform"
 # Fixed NodePorts: kind maps each one to the same port on 127.0.0.1 (extraPortMappings need fixed ports),
 # k3s binds them the same way. The first is a listener's bootstrap, the rest its brokers.
@@ -87,6 +88,9 @@ class KubeSettings:
             budget=SetupBudget.from_env(),
             external_host=config.external_host,
             keep_cluster=config.keep,
+            # A cluster without egress to PyPI (or Docker Hub): an image of the user's with kafka-python.
+            client_image=os.environ.get("KCONFORM_CLIENT_IMAGE") or DEFAULT_CLIENT_IMAGE,
+            client_pip_install=os.environ.get("KCONFORM_CLIENT_PIP_INSTALL", "1").lower() not in NO,
         )
 
     def __post_init__(self) -> None:
