@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from kconform.errors import UsageError
-from kconform.platforms.kubernetes import crds, ownership, preflight
+from kconform.platforms.kubernetes import crds, installed, ownership, preflight
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings
 from kconform.versions import PROFILES
@@ -52,7 +52,10 @@ def operator_deployment(namespace: str, image: str, watch: str | None = "*") -> 
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "strimzi-cluster-operator", "image": image, "env": env}]},
+                "spec": {
+                    "serviceAccountName": "strimzi-cluster-operator",
+                    "containers": [{"name": "strimzi-cluster-operator", "image": image, "env": env}],
+                },
             },
         },
     }
@@ -69,6 +72,32 @@ def cluster(servers: ServerPool) -> Iterator[tuple[Kube, Any]]:
         # Background: no garbage collector runs here to finish a foreground deletion.
         kube.apps.delete_namespaced_deployment(
             meta["name"], meta["namespace"], propagation_policy="Background"
+        )
+
+
+def bind_cluster_wide(kube: Kube, namespace: str) -> None:
+    """The install's part for an operator watching every namespace: its ServiceAccount bound cluster-wide to
+    ClusterRoles named as Strimzi's 020-, 023- and 031-ClusterRole, each holding (only) the right kconform
+    asks about (installed.WATCH_ANY_NAMESPACE_RIGHTS)."""
+    for verb, group, resource, role in installed.WATCH_ANY_NAMESPACE_RIGHTS:
+        rule = {"apiGroups": [group], "resources": [resource], "verbs": [verb]}
+        kube.apply(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": role},
+                "rules": [rule],
+            }
+        )
+        account = {"kind": "ServiceAccount", "name": "strimzi-cluster-operator", "namespace": namespace}
+        kube.apply(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": {"name": f"{role}-{namespace}"},
+                "subjects": [account],
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            }
         )
 
 
@@ -93,9 +122,30 @@ def test_installed_operator_chooses_the_profile(cluster: tuple[Kube, Any]) -> No
     kube, running = cluster
     namespace = _user_namespace(kube, "users-strimzi")
     kube.apply(operator_deployment(namespace, "quay.io/strimzi/operator:1.2.0"))
+    bind_cluster_wide(kube, namespace)
     assert preflight.installed_profile(_settings(running)) == "1.2.0"
     checked = preflight.preflight(_settings(running))
     assert checked.operator_namespace == namespace  # the operator is tested where it runs
+
+
+def test_an_operator_watching_every_namespace_without_the_cluster_wide_bindings_is_refused(
+    cluster: tuple[Kube, Any],
+) -> None:
+    """STRIMZI_NAMESPACE="*" alone is not enough: without its ClusterRoles bound cluster-wide the operator can
+    see nothing in kconform's namespaces, and every Kafka would wait out its timeout. One line, exit 2."""
+    kube, running = cluster
+    namespace = _user_namespace(kube, "users-strimzi")
+    kube.apply(operator_deployment(namespace, "quay.io/strimzi/operator:1.2.0"))
+    with pytest.raises(UsageError) as caught:
+        preflight.preflight(_settings(running))
+    message = str(caught.value)
+    assert (
+        "\n" not in message and f"{namespace}/strimzi-cluster-operator is not bound cluster-wide" in message
+    )
+    assert (
+        "strimzi-cluster-operator-namespaced, strimzi-cluster-operator-watched, strimzi-entity-operator"
+        in message
+    )
 
 
 def test_never_installs_over_an_installed_operator(cluster: tuple[Kube, Any]) -> None:
@@ -180,6 +230,7 @@ def test_an_operator_never_available_is_recorded_once(cluster: tuple[Kube, Any],
     kube, running = cluster
     namespace = _user_namespace(kube, "users-strimzi")
     kube.apply(operator_deployment(namespace, "quay.io/strimzi/operator:1.2.0"))
+    bind_cluster_wide(kube, namespace)
     reports = tmp_path / "reports"
     env = {
         **os.environ,

@@ -51,6 +51,10 @@ class Api:
         versions = [{"name": "v1beta2", "served": True, "storage": True}]
         return [{"metadata": {"name": installed.KAFKA_CRD}, "spec": {"versions": versions}}]
 
+    def service_account_can(self, namespace: str, account: str, *_: str) -> bool:
+        # Bound cluster-wide; the Deployment names no ServiceAccount, so the pod runs as `default`.
+        return (namespace, account) == ("operators", "default")
+
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         return deployment() if (namespace, name) == ("operators", NAME) else None
 

@@ -114,6 +114,36 @@ def profile_for(operators: list[InstalledOperator], crds: list[dict[str, Any]]) 
     return prof
 
 
+# What an operator watching every namespace needs there, one permission per binding Strimzi's install files
+# make cluster-wide for it (packaging/install/cluster-operator/020-, 023-, 031-ClusterRole at 0.45.2 and 1.2.0;
+# the Helm chart binds them with ClusterRoleBindings only with watchAnyNamespace): (verb, group, resource, role).
+WATCH_ANY_NAMESPACE_RIGHTS = (
+    ("create", "", "pods", "strimzi-cluster-operator-namespaced"),
+    ("watch", "kafka.strimzi.io", "kafkas", "strimzi-cluster-operator-watched"),
+    ("watch", "kafka.strimzi.io", "kafkatopics", "strimzi-entity-operator"),
+)
+
+
+def service_account(deployments: list[dict[str, Any]], operator: InstalledOperator) -> str:
+    """The operator pod's ServiceAccount (`default` when the Deployment names none)."""
+    for deployment in deployments:
+        meta = deployment.get("metadata") or {}
+        if (meta.get("namespace"), meta.get("name")) == (operator.namespace, operator.name):
+            pod = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+            return str(pod.get("serviceAccountName") or pod.get("serviceAccount") or "default")
+    return "default"
+
+
+def missing_cluster_roles(kube: Any, operator: InstalledOperator, account: str) -> list[str]:
+    """The ClusterRoles the operator's ServiceAccount lacks in every namespace ([] also when kconform may not
+    ask the API server)."""
+    missing = []
+    for verb, group, resource, role in WATCH_ANY_NAMESPACE_RIGHTS:
+        if kube.service_account_can(operator.namespace, account, verb, group, resource) is False:
+            missing.append(role)
+    return missing
+
+
 def watched_namespaces(deployments: list[dict[str, Any]], operator: InstalledOperator) -> str | None:
     """The operator's STRIMZI_NAMESPACE value (`*` = every namespace); None when it is its own namespace."""
     for deployment in deployments:

@@ -228,6 +228,26 @@ class Kube:
             )
         return forward.socket(port)
 
+    def service_account_can(
+        self, namespace: str, service_account: str, verb: str, group: str, resource: str
+    ) -> bool | None:
+        """Whether a ServiceAccount may `verb` `resource` in every namespace (a SubjectAccessReview with no
+        namespace); None when this user may not ask."""
+        from kubernetes import client
+
+        spec = client.V1SubjectAccessReviewSpec(
+            user=f"system:serviceaccount:{namespace}:{service_account}",
+            groups=["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"],
+            resource_attributes=client.V1ResourceAttributes(verb=verb, group=group, resource=resource),
+        )
+        try:
+            review = client.AuthorizationV1Api(self.api_client).create_subject_access_review(
+                client.V1SubjectAccessReview(spec=spec)
+            )
+        except self._api_exception:
+            return None
+        return bool(review.status and review.status.allowed)
+
     def crds(self, group: str = "kafka.strimzi.io") -> list[dict[str, Any]]:
         """The installed CRDs of a group: on a real cluster these are the schema truth."""
         with self._api("list CustomResourceDefinitions"):

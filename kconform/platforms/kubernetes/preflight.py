@@ -107,6 +107,15 @@ def check_existing_strimzi(settings: KubeSettings, kube: Any) -> KubeSettings:
             f"the installed operator ({operators[0].describe()}) watches only {watched or 'its own namespace'}; "
             "kconform creates its own namespaces: set STRIMZI_NAMESPACE='*' (Helm: watchAnyNamespace=true)"
         )
+    account = installed.service_account(deployments, operators[0])
+    missing = installed.missing_cluster_roles(kube, operators[0], account)
+    if missing:
+        raise UsageError(
+            f"the installed operator ({operators[0].describe()}) watches every namespace but its ServiceAccount "
+            f"{operators[0].namespace}/{account} is not bound cluster-wide to ClusterRole {', '.join(missing)}: "
+            "create those ClusterRoleBindings as Strimzi's docs say for watching all namespaces "
+            "(Helm: watchAnyNamespace=true)"
+        )
     return dataclasses.replace(
         settings, operator_namespace=operators[0].namespace, operator_deployment=operators[0].name
     )
