@@ -22,12 +22,19 @@ POD_NAME = "kconform-client"
 CONTAINER = "client"
 CONFIGMAP_NAME = "kconform-client-code"
 MOUNT_PATH = "/opt/kconform"
+# The pod runs as a non-root user (Pod Security "restricted"), so nothing may be written into the image:
+# kafka-python is pip-installed with --target into this emptyDir, and HOME and the readiness file live there.
+WORK_PATH = "/var/kconform"
+DEPS_PATH = f"{WORK_PATH}/site-packages"
+# Any non-zero uid passes "restricted"; 65534 is Debian's `nobody` (base-passwd), present in python:*-slim,
+# so tools that look the uid up find a name. Numeric because runAsNonRoot cannot check a named USER.
+RUN_AS_USER = 65534
 ENTRY = MANIFESTS_DIR / "clients" / "entry.py"
 MARKER = "KCONFORM-RESPONSE"
 # The pod runs the very kafka-python release this process runs: the shipped client code uses some of its
 # private modules (SCRAM arithmetic, metadata caches), which a newer release may move.
 KAFKA_PYTHON_REQUIREMENT = f"kafka-python=={metadata.version('kafka-python')}"
-READY_FILE = "/tmp/kconform-ready"
+READY_FILE = f"{WORK_PATH}/ready"
 
 # What `python -m kconform.clients.remote` imports, and nothing else (no platform code in the pod).
 SHIPPED_MODULES = (
@@ -56,7 +63,12 @@ def code_configmap(namespace: str, labels: dict[str, str], root: Path = PROJECT_
 
 
 def pod(namespace: str, labels: dict[str, str], image: str, *, pip_install: bool = True) -> dict[str, Any]:
-    setup = f"pip install --quiet --no-cache-dir '{KAFKA_PYTHON_REQUIREMENT}' && " if pip_install else ""
+    setup = (
+        f"pip install --quiet --no-cache-dir --disable-pip-version-check --target {DEPS_PATH} "
+        f"'{KAFKA_PYTHON_REQUIREMENT}' && "
+        if pip_install
+        else ""
+    )
     items = [{"key": _key(p), "path": p} for p in SHIPPED_MODULES] + [{"key": "entry.py", "path": "entry.py"}]
     return {
         "apiVersion": "v1",
@@ -65,17 +77,36 @@ def pod(namespace: str, labels: dict[str, str], image: str, *, pip_install: bool
         "spec": {
             "restartPolicy": "Never",
             "terminationGracePeriodSeconds": 1,
+            # Pod Security Standard "restricted" (namespaces labelled pod-security.kubernetes.io/enforce).
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": RUN_AS_USER,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
             "containers": [
                 {
                     "name": CONTAINER,
                     "image": image,
                     "command": ["sh", "-c", f"{setup}touch {READY_FILE} && exec sleep infinity"],
-                    "env": [{"name": "PYTHONPATH", "value": MOUNT_PATH}],
+                    "env": [
+                        {"name": "PYTHONPATH", "value": f"{MOUNT_PATH}:{DEPS_PATH}"},
+                        {"name": "HOME", "value": WORK_PATH},
+                    ],
                     "readinessProbe": {"exec": {"command": ["test", "-f", READY_FILE]}, "periodSeconds": 2},
-                    "volumeMounts": [{"name": "code", "mountPath": MOUNT_PATH, "readOnly": True}],
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                    "volumeMounts": [
+                        {"name": "code", "mountPath": MOUNT_PATH, "readOnly": True},
+                        {"name": "work", "mountPath": WORK_PATH},
+                    ],
                 }
             ],
-            "volumes": [{"name": "code", "configMap": {"name": CONFIGMAP_NAME, "items": items}}],
+            "volumes": [
+                {"name": "code", "configMap": {"name": CONFIGMAP_NAME, "items": items}},
+                {"name": "work", "emptyDir": {}},
+            ],
         },
     }
 
