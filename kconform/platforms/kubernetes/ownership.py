@@ -26,7 +26,16 @@ class _Api(Protocol):
 
 
 def namespace_manifest(name: str, run_id: str) -> dict[str, Any]:
-    """A Namespace kconform creates: the run label and the creation marker."""
+    """A Namespace kconform creates: the run label and the creation marker.
+
+    Deliberately no `pod-security.kubernetes.io/enforce: restricted`: kconform's own pods would pass (see
+    tests/apiserver/test_pod_security.py), but Strimzi's would not. The cluster operator's default pod
+    security provider is BaselinePodSecurityProvider (STRIMZI_POD_SECURITY_PROVIDER_CLASS default in
+    ClusterOperatorConfig.java at 0.45.2 and 1.2.0), which sets no container securityContext on the Kafka
+    pods (PodSecurityProvider.kafkaContainerSecurityContext returns the user's or none), and kconform
+    installs the operator without switching it to RestrictedPodSecurityProvider. Enforcing "restricted"
+    here would make the operator's Kafka pods be refused and every test a readiness timeout.
+    """
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
