@@ -178,14 +178,14 @@ def test_the_curl_container_without_a_numeric_uid_would_not_start() -> None:
 
 def test_the_client_pod_writes_only_to_its_emptydir() -> None:
     """Non-root cannot write the image's site-packages: pip installs with --target into the emptyDir,
-    which is on PYTHONPATH next to the shipped code, and HOME and the readiness file live there too."""
+    which is on PYTHONPATH next to the shipped code, and HOME, TMPDIR and the readiness file live there too."""
     pod = client_pod.pod("ns", {}, "python:3.11-slim")
     container = pod["spec"]["containers"][0]
     command = container["command"][-1]
     assert f"--target {client_pod.DEPS_PATH} " in command
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["PYTHONPATH"].split(":") == [client_pod.MOUNT_PATH, client_pod.DEPS_PATH]
-    assert env["HOME"] == client_pod.WORK_PATH
+    assert env["HOME"] == env["TMPDIR"] == client_pod.WORK_PATH
     assert client_pod.READY_FILE.startswith(client_pod.WORK_PATH + "/")
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     work = mounts[client_pod.WORK_PATH]

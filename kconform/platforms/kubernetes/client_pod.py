@@ -23,7 +23,8 @@ CONTAINER = "client"
 CONFIGMAP_NAME = "kconform-client-code"
 MOUNT_PATH = "/opt/kconform"
 # The pod runs as a non-root user (Pod Security "restricted"), so nothing may be written into the image:
-# kafka-python is pip-installed with --target into this emptyDir, and HOME and the readiness file live there.
+# kafka-python is pip-installed with --target into this emptyDir, and HOME, TMPDIR (pip's build files, the
+# client's TLS files) and the readiness file live there too, so the image's /tmp need not be writable.
 WORK_PATH = "/var/kconform"
 DEPS_PATH = f"{WORK_PATH}/site-packages"
 # Any non-zero uid passes "restricted"; 65534 is Debian's `nobody` (base-passwd), present in python:*-slim,
@@ -91,6 +92,7 @@ def pod(namespace: str, labels: dict[str, str], image: str, *, pip_install: bool
                     "env": [
                         {"name": "PYTHONPATH", "value": f"{MOUNT_PATH}:{DEPS_PATH}"},
                         {"name": "HOME", "value": WORK_PATH},
+                        {"name": "TMPDIR", "value": WORK_PATH},
                     ],
                     "readinessProbe": {"exec": {"command": ["test", "-f", READY_FILE]}, "periodSeconds": 2},
                     "securityContext": {
