@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 
 from kconform.errors import MissingPrerequisite, PlatformError, UsageError
-from kconform.platforms.kubernetes import crds, install, installed, strimzi_files, tools
+from kconform.platforms.kubernetes import crds, install, installed, leftovers, strimzi_files, tools
 from kconform.platforms.kubernetes.providers import ClusterProvider, provider_for
 from kconform.platforms.kubernetes.settings import KubeSettings
 
@@ -94,6 +94,7 @@ def check_existing_strimzi(settings: KubeSettings, kube: Any) -> KubeSettings:
             strimzi_files.read(settings.profile.strimzi, install.crds_url(settings.profile.strimzi))
         )
         crds.check_crd_upgrade(installed_crds, new_crds)
+        leftovers.check_no_leftovers(kube, settings)
         return settings
     prof = installed.profile_for(operators, installed_crds)
     if prof.strimzi != settings.profile.strimzi:
