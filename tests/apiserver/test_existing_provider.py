@@ -572,3 +572,33 @@ def test_clean_removes_strimzis_kafka_init_binding_of_kconforms_namespace_only(
     assert gone is None or gone["metadata"].get("deletionTimestamp")
     kept = kube.get(rbac, "ClusterRoleBinding", None, f"strimzi-{users}-c1-kafka-init")
     assert kept is not None and not kept["metadata"].get("deletionTimestamp")
+
+
+def test_helm_install_over_a_leftover_strimzi_cluster_role_is_refused_by_the_preflight(
+    servers: ServerPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--install helm: Helm would refuse to adopt the ClusterRole only halfway through its install; the preflight
+    names it first (the chart's 033-ClusterRole strimzi-kafka-client), and leaves it as it was."""
+    kube = servers.kube("leftover-helm")
+    running = servers.get("leftover-helm")
+    files = tmp_path / "files" / "1.2.0"
+    files.mkdir(parents=True)
+    folder = crds.crd_folder(PROFILES["1.2.0"])
+    (files / "strimzi-crds-1.2.0.yaml").write_text(
+        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
+    )
+    monkeypatch.setenv("KCONFORM_STRIMZI_FILES", str(tmp_path / "files"))
+    kube.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "strimzi-kafka-client", "labels": {"app": "strimzi"}},
+            "rules": [],
+        }
+    )
+    before = kube.get("rbac.authorization.k8s.io/v1", "ClusterRole", None, "strimzi-kafka-client")
+    with pytest.raises(UsageError) as caught:
+        preflight.check_existing_strimzi(_settings(running, install="helm"), kube)
+    assert "strimzi-kafka-client already exists" in str(caught.value) and "\n" not in str(caught.value)
+    after = kube.get("rbac.authorization.k8s.io/v1", "ClusterRole", None, "strimzi-kafka-client")
+    assert before and after and after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
