@@ -93,6 +93,10 @@ def check_existing_strimzi(settings: KubeSettings, kube: Any) -> KubeSettings:
         new_crds = install.parse_documents(
             strimzi_files.read(settings.profile.strimzi, install.crds_url(settings.profile.strimzi))
         )
+        # Strimzi CRDs already there are reused, not refused: kconform never deletes a CRD (that would delete every
+        # resource of its kind in the cluster), so applying the profile's same CRDs takes nothing from anyone;
+        # CRDs of the other profile store a version these do not define (0.45.2 only v1beta2, 1.2.0 only v1, in
+        # 040-Crd-kafka.yaml), so they are refused here rather than replaced.
         crds.check_crd_upgrade(installed_crds, new_crds)
         leftovers.check_no_leftovers(kube, settings)
         return settings
