@@ -18,16 +18,29 @@ def _first_line(text: str | None) -> str:
     return line if len(line) <= _MESSAGE_WIDTH else line[: _MESSAGE_WIDTH - 1] + "…"
 
 
+def _no_results(merged: MergedReport) -> str:
+    """What the first line says when no test has an outcome: the inconclusive cells and why, if any."""
+    entries = merged.cells_inconclusive
+    if not entries:
+        return "no results"
+    noun = "cell" if len(entries) == 1 else "cells"
+    return f"{len(entries)} {noun} inconclusive ({_first_line(entries[0].reason)})"
+
+
 def summary_lines(report: RunRecord | MergedReport) -> list[str]:
     """e.g. ['conformance: 9 passed, 1 failed (local · strimzi 1.2.0 · kafka 4.3.1 · kraft)', ...]."""
     merged = as_merged(report)
     verdict = decide(merged)
-    counts = ", ".join(f"{n} {outcome.value}" for outcome, n in verdict.counts.items() if n) or "no results"
+    counts = ", ".join(f"{n} {outcome.value}" for outcome, n in verdict.counts.items() if n) or _no_results(
+        merged
+    )
     cells = sorted(
         {cell_label(result.cell) for result in merged.results}
         | {cell_label(entry.cell) for entry in merged.cells_inconclusive}
     )
     where = f" ({cells[0]})" if len(cells) == 1 else f" ({len(cells)} cells)" if cells else ""
+    if not any(verdict.counts.values()) and merged.cells_inconclusive:
+        where = ""  # the reason is in parentheses already; the cell is named on the line below
     lines = [f"conformance: {counts}{where}"]
     for result in merged.results:
         if result.status in (Outcome.FAILED, Outcome.ERROR, Outcome.INCONCLUSIVE):

@@ -451,3 +451,154 @@ def test_installing_1x_over_crds_that_store_v1beta2_is_refused_before_any_test(
     assert done.returncode == 2 and len(lines) == 1, lines
     assert "v1beta2" in lines[0] and "v1 API" in lines[0]
     assert kube.get("v1", "Namespace", None, "strimzi") is None  # nothing was created
+
+
+def _run_install_yaml(running: Any, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`kconform run --provider existing --install yaml` with the profile's real CRDs and the release YAML
+    double above as Strimzi's release files."""
+    files = tmp_path / "files" / "1.2.0"
+    files.mkdir(parents=True)
+    folder = crds.crd_folder(PROFILES["1.2.0"])
+    (files / "strimzi-crds-1.2.0.yaml").write_text(
+        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
+    )
+    (files / "strimzi-cluster-operator-1.2.0.yaml").write_text(RELEASE_YAML_DOUBLE)
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(running.kubeconfig),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "KCONFORM_STRIMZI_FILES": str(tmp_path / "files"),
+    }
+    env.pop("KCONFORM_RUN_ID", None)
+    argv = ["run", "--platform", "kubernetes", "--provider", "existing", "--context", running.context]
+    argv += ["--install", "yaml", "--profile", "1.2.0", "--reports", str(tmp_path / "reports")]
+    return subprocess.run(
+        [sys.executable, "-m", "kconform", *argv],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_leftover_strimzi_cluster_role_stops_the_install_and_stays_untouched(
+    servers: ServerPool, tmp_path: Path
+) -> None:
+    """A Strimzi uninstalled without its RBAC left ClusterRole strimzi-cluster-operator-namespaced (no operator
+    runs): --install yaml would overwrite it and delete it at the end. One line, exit 2, the ClusterRole as it
+    was (same resourceVersion), nothing created."""
+    kube = servers.kube("leftover-rbac")
+    running = servers.get("leftover-rbac")
+    left = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "strimzi-cluster-operator-namespaced", "labels": {"app": "strimzi"}},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}],
+    }
+    kube.apply(left)
+    before = kube.get(
+        "rbac.authorization.k8s.io/v1", "ClusterRole", None, "strimzi-cluster-operator-namespaced"
+    )
+    assert before is not None
+    done = _run_install_yaml(running, tmp_path)
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1, lines
+    assert "ClusterRole strimzi-cluster-operator-namespaced already exists" in lines[0]
+    assert "drop --install" in lines[0]
+    after = kube.get(
+        "rbac.authorization.k8s.io/v1", "ClusterRole", None, "strimzi-cluster-operator-namespaced"
+    )
+    assert after is not None and not after["metadata"].get("deletionTimestamp")
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert after["rules"] == left["rules"]
+    assert kube.get("v1", "Namespace", None, "strimzi") is None  # nothing was created
+
+
+def test_clean_removes_strimzis_kafka_init_binding_of_kconforms_namespace_only(
+    cluster: tuple[Kube, Any], tmp_path: Path
+) -> None:
+    """Strimzi's kafka-init ClusterRoleBinding (shape of cluster-operator KafkaCluster.generateClusterRoleBinding
+    at 0.45.2 and 1.2.0, created here as the operator would, since no operator runs) of a Kafka in a namespace
+    kconform created is removed by `clean`; the same binding of a Kafka in a user's namespace stays."""
+    kube, running = cluster
+    run_id = f"init{uuid.uuid4().hex[:6]}"
+    ours = f"ours-{run_id}"
+    ownership.ensure_namespace(kube, ours, run_id, "test namespace")
+    users = _user_namespace(kube, "users")
+
+    def binding(namespace: str) -> dict[str, Any]:
+        labels = {
+            "strimzi.io/cluster": "c1",
+            "strimzi.io/kind": "Kafka",
+            "strimzi.io/name": "c1-kafka",
+            "app.kubernetes.io/managed-by": "strimzi-cluster-operator",
+        }
+        return {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"strimzi-{namespace}-c1-kafka-init", "labels": labels},
+            "subjects": [{"kind": "ServiceAccount", "name": "c1-kafka", "namespace": namespace}],
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "strimzi-kafka-broker",
+            },
+        }
+
+    kube.apply(binding(ours))
+    kube.apply(binding(users))
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(running.kubeconfig),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),  # no kind
+        "KCONFORM_CACHE": str(tmp_path / "cache"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "kconform", "clean", "--run-id", run_id, "--context", running.context],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"strimzi-{ours}-c1-kafka-init" in done.stdout, done.stdout + done.stderr
+    rbac = "rbac.authorization.k8s.io/v1"
+    gone = kube.get(rbac, "ClusterRoleBinding", None, f"strimzi-{ours}-c1-kafka-init")
+    assert gone is None or gone["metadata"].get("deletionTimestamp")
+    kept = kube.get(rbac, "ClusterRoleBinding", None, f"strimzi-{users}-c1-kafka-init")
+    assert kept is not None and not kept["metadata"].get("deletionTimestamp")
+
+
+def test_helm_install_over_a_leftover_strimzi_cluster_role_is_refused_by_the_preflight(
+    servers: ServerPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--install helm: Helm would refuse to adopt the ClusterRole only halfway through its install; the preflight
+    names it first (the chart's 033-ClusterRole strimzi-kafka-client), and leaves it as it was."""
+    kube = servers.kube("leftover-helm")
+    running = servers.get("leftover-helm")
+    files = tmp_path / "files" / "1.2.0"
+    files.mkdir(parents=True)
+    folder = crds.crd_folder(PROFILES["1.2.0"])
+    (files / "strimzi-crds-1.2.0.yaml").write_text(
+        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
+    )
+    monkeypatch.setenv("KCONFORM_STRIMZI_FILES", str(tmp_path / "files"))
+    kube.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "strimzi-kafka-client", "labels": {"app": "strimzi"}},
+            "rules": [],
+        }
+    )
+    before = kube.get("rbac.authorization.k8s.io/v1", "ClusterRole", None, "strimzi-kafka-client")
+    with pytest.raises(UsageError) as caught:
+        preflight.check_existing_strimzi(_settings(running, install="helm"), kube)
+    assert "strimzi-kafka-client already exists" in str(caught.value) and "\n" not in str(caught.value)
+    after = kube.get("rbac.authorization.k8s.io/v1", "ClusterRole", None, "strimzi-kafka-client")
+    assert before and after and after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]

@@ -137,6 +137,46 @@ def test_deleting_a_namespace_removes_what_the_run_applied_and_nothing_else(
     assert untouched is not None and not untouched["metadata"].get("deletionTimestamp")
 
 
+def _kafka_init_binding(namespace: str, cluster: str) -> dict[str, Any]:
+    """Strimzi's kafka-init ClusterRoleBinding as the operator makes it (cluster-operator KafkaCluster.
+    generateClusterRoleBinding, 0.45.2 and 1.2.0); created here in its place, since no operator runs."""
+    labels = {
+        "strimzi.io/cluster": cluster,
+        "strimzi.io/kind": "Kafka",
+        "strimzi.io/name": f"{cluster}-kafka",
+        "app.kubernetes.io/managed-by": "strimzi-cluster-operator",
+    }
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"strimzi-{namespace}-{cluster}-kafka-init", "labels": labels},
+        "subjects": [{"kind": "ServiceAccount", "name": f"{cluster}-kafka", "namespace": namespace}],
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "strimzi-kafka-broker",
+        },
+    }
+
+
+def test_deleting_a_namespace_removes_strimzis_kafka_init_binding_of_its_kafka_only(
+    platform: KubernetesPlatform, namespace: str
+) -> None:
+    """The end of a test: the operator may be gone (or not yet done) when the namespace goes; the cluster-scoped
+    binding of its Kafka is removed with it, a user's namespace's one stays."""
+    _kafka(platform, namespace)
+    other = f"user-{platform.settings.run_id}"
+    platform.kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other}})
+    platform.kube.apply(_kafka_init_binding(namespace, "cluster"))
+    platform.kube.apply(_kafka_init_binding(other, "cluster"))
+    platform.delete_namespace(namespace)
+    rbac = "rbac.authorization.k8s.io/v1"
+    gone = platform.kube.get(rbac, "ClusterRoleBinding", None, f"strimzi-{namespace}-cluster-kafka-init")
+    assert gone is None or gone["metadata"].get("deletionTimestamp")
+    kept = platform.kube.get(rbac, "ClusterRoleBinding", None, f"strimzi-{other}-cluster-kafka-init")
+    assert kept is not None and not kept["metadata"].get("deletionTimestamp")
+
+
 # -------------------------------------------------------------------------------------------- readiness
 
 

@@ -309,3 +309,31 @@ def test_an_empty_run_renders_a_page_that_says_so() -> None:
     assert one(elements, "p", id="summary").attrs["data-state"] == "empty"
     assert one(elements, "p", id="no-results")
     assert summary_lines(empty) == ["conformance: no results"]
+
+
+def test_a_run_whose_only_outcome_is_an_inconclusive_cell_says_so_on_its_first_line() -> None:
+    """Not "no results": the cell is inconclusive, and the first line says why (its reason's first line)."""
+    kind = {
+        "platform": "kubernetes",
+        "provider": "kind",
+        "strimzi": "1.2.0",
+        "kafka": "4.1.0",
+        "mode": "kraft",
+    }
+    run = RunRecord(
+        run_id="run-i",
+        started="2025-03-01T10:00:00+00:00",
+        finished="2025-03-01T10:05:00+00:00",
+        tool_version="0.1.0",
+        cells_inconclusive=[
+            InconclusiveCell(
+                kind, "setup phase 'create the kind cluster' failed: node not Ready\nevents: ..."
+            )
+        ],
+    )
+    lines = summary_lines(run)
+    assert lines[0] == (
+        "conformance: 1 cell inconclusive (setup phase 'create the kind cluster' failed: node not Ready)"
+    )
+    assert lines[1].startswith("  INCONCLUSIVE cell ") and "node not Ready" in lines[1]
+    assert len(lines) == 2

@@ -20,7 +20,16 @@ from typing import Any
 
 from kconform import progress
 from kconform.errors import InfrastructureFailure, PlatformError, WaitTimeout
-from kconform.platforms.kubernetes import crds, fingerprint, install, ownership, shell, strimzi_files, tools
+from kconform.platforms.kubernetes import (
+    crds,
+    fingerprint,
+    install,
+    leftovers,
+    ownership,
+    shell,
+    strimzi_files,
+    tools,
+)
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.platforms.kubernetes.preflight import check_tools, connect_existing, preflight
@@ -129,7 +138,13 @@ def install_strimzi(kube: Kube, settings: KubeSettings, context: str | None, kub
         progress.report(step.describe)
         if step.argv is not None:
             argv = [*step.argv, "--kubeconfig", kubeconfig] if kubeconfig else step.argv
-            shell.run(argv, timeout=settings.budget.install)
+            try:
+                shell.run(argv, timeout=settings.budget.install)
+            except PlatformError as err:
+                refusal = leftovers.helm_refusal(str(err))
+                if refusal is not None:
+                    raise refusal from None
+                raise
             continue
         assert step.url is not None
         documents = install.parse_documents(strimzi_files.read(settings.profile.strimzi, step.url))
@@ -265,10 +280,16 @@ def uninstall_installed() -> None:
                     )
                 )
                 for document in install.release_documents(documents, settings):
-                    if document.get("kind") in ("ClusterRole", "ClusterRoleBinding"):
-                        kube.delete(
-                            document["apiVersion"], document["kind"], None, document["metadata"]["name"]
-                        )
+                    if document.get("kind") not in ("ClusterRole", "ClusterRoleBinding"):
+                        continue
+                    api_version, kind, name = (
+                        document["apiVersion"],
+                        document["kind"],
+                        document["metadata"]["name"],
+                    )
+                    current = kube.get(api_version, kind, None, name)
+                    if current is not None and leftovers.is_kconforms(current, kube):  # never someone else's
+                        kube.delete(api_version, kind, None, name)
         with contextlib.suppress(Exception):
             if ownership.is_owned(kube.get("v1", "Namespace", None, settings.operator_namespace)):
                 kube.delete("v1", "Namespace", None, settings.operator_namespace)

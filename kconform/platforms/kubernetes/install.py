@@ -162,7 +162,21 @@ def release_documents(documents: list[dict[str, Any]], settings: KubeSettings) -
     """The release YAML ready to apply: moved to the operator namespace, watching what the settings say, with
     the bindings for the watched namespaces."""
     moved = watch_env(rewrite_namespace(documents, settings.operator_namespace), settings)
-    return moved + watched_bindings(moved, settings)
+    return [_marked(d, settings.operator_namespace) for d in moved] + watched_bindings(moved, settings)
+
+
+def _marked(document: dict[str, Any], operator_namespace: str) -> dict[str, Any]:
+    """A cluster-scoped RBAC object with kconform's owner label: what tells a later preflight and the removal
+    at the end of the run that kconform created it (leftovers.is_kconforms)."""
+    if document.get("kind") not in ("ClusterRole", "ClusterRoleBinding"):
+        return document
+    meta = document.setdefault("metadata", {})
+    meta["labels"] = {
+        **(meta.get("labels") or {}),
+        **OWNER_LABELS,
+        OPERATOR_NAMESPACE_LABEL: operator_namespace,
+    }
+    return document
 
 
 def parse_documents(text: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from kconform.platforms.kubernetes import (
     client_pod,
     diagnostics,
     external,
+    kafka_init,
     ownership,
     readiness,
     topic_finalizers,
@@ -104,9 +105,18 @@ class KubernetesPlatform:
         if namespace not in self._owned_namespaces:
             return  # never delete a namespace this platform did not create (or find marked as kconform's)
         self._owned_namespaces.discard(namespace)
+        self._delete_kafka_init_bindings(namespace)
         # One it deleted may hold NodePorts until it is gone (await_namespaces_gone).
         if self.kube.delete("v1", "Namespace", None, namespace):
             self._terminating.add(namespace)
+
+    def _delete_kafka_init_bindings(self, namespace: str) -> None:
+        """Strimzi's cluster-scoped binding of each Kafka of the namespace: the operator deletes it when it
+        sees the Kafka go, but not when it is gone (or busy) first, and no garbage collector takes it."""
+        try:
+            kafka_init.delete_for(self.kube, [namespace])
+        except PlatformError as err:  # e.g. no right to list ClusterRoleBindings on a shared cluster
+            LOG.info("kafka-init ClusterRoleBindings of %s not checked: %s", namespace, err)
 
     def _await_topics_finalized(self, namespace: str) -> None:
         """Before the Kafka goes, let the Topic Operator finish the KafkaTopics this run deleted: without its
