@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -13,34 +10,20 @@ import pytest
 
 from kconform.platforms.kubernetes import ownership
 from tests.apiserver.conftest import ServerPool
+from tests.support.cli import environment, path_without_kind, run_module
 
 pytestmark = pytest.mark.apiserver
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _env(kubeconfig: Path, tmp_path: Path) -> dict[str, str]:
-    # kind is kept off PATH: `clean --all` deletes kind clusters named kconform*, which are not this test's.
-    path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
-    assert not shutil.which("kind", path=path), "a kind on /usr/bin would let this test delete kind clusters"
-    return {
-        **os.environ,
-        "KUBECONFIG": str(kubeconfig),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "PATH": path,
-        "KCONFORM_CACHE": str(tmp_path / "cache"),
-    }
-
-
-def _kconform(args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kconform", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+def _kconform(
+    args: list[str], kubeconfig: Path, tmp_path: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`kconform <args>` through `kubeconfig`, with no kind on PATH (`clean --all` deletes kind clusters named
+    kconform*, which are not this test's) nor kconform's cached kind."""
+    env = environment(
+        KUBECONFIG=str(kubeconfig), PATH=path_without_kind(), KCONFORM_CACHE=str(tmp_path / "cache")
     )
+    return run_module("kconform", *args, env=env, timeout=timeout)
 
 
 def test_run_on_a_cluster_without_strimzi_stops_with_one_line(servers: ServerPool, tmp_path: Path) -> None:
@@ -60,7 +43,8 @@ def test_run_on_a_cluster_without_strimzi_stops_with_one_line(servers: ServerPoo
             "--reports",
             str(tmp_path / "reports"),
         ],
-        _env(running.kubeconfig, tmp_path),
+        running.kubeconfig,
+        tmp_path,
         timeout=300,
     )
     output = (result.stdout + result.stderr).strip()
@@ -77,7 +61,7 @@ def test_clean_all_leaves_namespaces_kconform_did_not_create(servers: ServerPool
     kube.apply(ownership.namespace_manifest(ours, run_id))  # as kconform creates its namespaces
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": users}})
     result = _kconform(
-        ["clean", "--all", "--context", running.context], _env(running.kubeconfig, tmp_path), timeout=120
+        ["clean", "--all", "--context", running.context], running.kubeconfig, tmp_path, timeout=120
     )
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert ours in result.stdout

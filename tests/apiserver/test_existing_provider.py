@@ -1,17 +1,13 @@
 """Provider `existing` against a real kube-apiserver: the Strimzi already installed is found and tested,
 never installed over; namespaces kconform did not create are never touched (issue 8, points 10 and 11).
 
-The operator Deployments below are test doubles playing Strimzi's part: their shape (name, pod labels,
-container name and image `quay.io/strimzi/operator:<v>`, STRIMZI_NAMESPACE) is that of Strimzi's
-`packaging/install/cluster-operator/060-Deployment-strimzi-cluster-operator.yaml` at 0.45.2 and 1.2.0; no
-kubelet runs them. The CRDs are the profile's real ones.
+The operator Deployments are test doubles playing Strimzi's part (tests.support.strimzi_doubles); no kubelet
+runs them. The CRDs are the profile's real ones.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,40 +21,11 @@ from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings
 from kconform.versions import PROFILES
 from tests.apiserver.conftest import ServerPool
+from tests.support.cli import environment, output_lines, path_without_kind, run_module
+from tests.support.strimzi_doubles import kafka_init_binding, operator_deployment
 
 pytestmark = pytest.mark.apiserver
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVER = "existing-operator"  # a server of its own: other tests expect no operator on theirs
-
-
-def operator_deployment(namespace: str, image: str, watch: str | None = "*") -> dict[str, Any]:
-    env: list[dict[str, Any]] = [
-        {"name": "STRIMZI_NAMESPACE", "value": watch}
-        if watch is not None
-        else {"name": "STRIMZI_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
-        {"name": "STRIMZI_DEFAULT_USER_OPERATOR_IMAGE", "value": image},
-    ]
-    labels = {"name": "strimzi-cluster-operator", "strimzi.io/kind": "cluster-operator"}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {
-            "name": "strimzi-cluster-operator",
-            "namespace": namespace,
-            "labels": {"app": "strimzi"},
-        },
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "serviceAccountName": "strimzi-cluster-operator",
-                    "containers": [{"name": "strimzi-cluster-operator", "image": image, "env": env}],
-                },
-            },
-        },
-    }
 
 
 @pytest.fixture
@@ -199,24 +166,7 @@ def test_clean_all_deletes_only_what_kconform_created(cluster: tuple[Kube, Any],
     )
     ours = f"ours-{run_id}"
     ownership.ensure_namespace(kube, ours, run_id, "test namespace")
-    env = {
-        **os.environ,
-        "KUBECONFIG": str(running.kubeconfig),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "PATH": os.pathsep.join(
-            [str(Path(sys.executable).parent), "/usr/bin", "/bin"]
-        ),  # no kind: no cluster
-        "KCONFORM_CACHE": str(tmp_path / "cache"),  # nor kconform's cached kind
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "kconform", "clean", "--all", "--context", running.context],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _clean(running, tmp_path, "--all")
     assert ours in done.stdout and labelled not in done.stdout, done.stdout + done.stderr
     gone = kube.get("v1", "Namespace", None, ours)
     assert gone is None or gone["metadata"].get("deletionTimestamp")
@@ -231,45 +181,15 @@ def test_an_operator_never_available_is_recorded_once(cluster: tuple[Kube, Any],
     namespace = _user_namespace(kube, "users-strimzi")
     kube.apply(operator_deployment(namespace, "quay.io/strimzi/operator:1.2.0"))
     bind_cluster_wide(kube, namespace)
-    reports = tmp_path / "reports"
-    env = {
-        **os.environ,
-        "KUBECONFIG": str(running.kubeconfig),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "KCONFORM_SETUP_SCALE": "0.01",  # 6 s for the operator phase instead of 600 s
-    }
-    env.pop("KCONFORM_RUN_ID", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kconform",
-            "run",
-            "--platform",
-            "kubernetes",
-            "--provider",
-            "existing",
-            "--context",
-            running.context,
-            "--mode",
-            "kraft",
-            "--reports",
-            str(reports),
-        ],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    # 6 s for the operator phase instead of 600 s
+    done = _run_existing(running, tmp_path, "--mode", "kraft", timeout=300, KCONFORM_SETUP_SCALE="0.01")
     out = done.stdout + done.stderr
     assert done.returncode == 1, out[-3000:]
     assert out.count("Strimzi operator Available ...") == 1  # one setup for the whole run
     assert "Traceback" not in out and len(out.splitlines()) <= 50, out
     from kconform.report import read_conformance
 
-    record = read_conformance(reports / "conformance.json")
+    record = read_conformance(tmp_path / "reports" / "conformance.json")
     assert record.results and {str(r.status) for r in record.results} == {"error"}
     assert all(
         "'Strimzi operator Available' ran out of its 6s budget" in (r.message or "") for r in record.results
@@ -332,6 +252,41 @@ spec:
 """
 
 
+def _install_files(tmp_path: Path, profile: str, release_yaml: bool = True) -> str:
+    """Strimzi's release files where KCONFORM_STRIMZI_FILES points: the profile's real CRDs in one file and
+    (with `release_yaml`) the release YAML double above; the folder to point at."""
+    files = tmp_path / "files" / profile
+    files.mkdir(parents=True)
+    folder = crds.crd_folder(PROFILES[profile])
+    (files / f"strimzi-crds-{profile}.yaml").write_text(
+        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
+    )
+    if release_yaml:
+        (files / f"strimzi-cluster-operator-{profile}.yaml").write_text(RELEASE_YAML_DOUBLE)
+    return str(tmp_path / "files")
+
+
+def _run_existing(
+    running: Any, tmp_path: Path, *args: str, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`kconform run --platform kubernetes --provider existing` with `args` on `running`'s context through
+    its kubeconfig, reports under `tmp_path`, `env` added to the environment."""
+    argv = ["run", "--platform", "kubernetes", "--provider", "existing", "--context", running.context, *args]
+    argv += ["--reports", str(tmp_path / "reports")]
+    environ = environment(KUBECONFIG=str(running.kubeconfig))
+    environ.update(env)
+    return run_module("kconform", *argv, env=environ, timeout=timeout)
+
+
+def _clean(running: Any, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`kconform clean` with `args` on `running`'s context, with no kind on PATH (no kind cluster to find) nor
+    kconform's cached kind."""
+    environ = environment(
+        KUBECONFIG=str(running.kubeconfig), PATH=path_without_kind(), KCONFORM_CACHE=str(tmp_path / "cache")
+    )
+    return run_module("kconform", "clean", *args, "--context", running.context, env=environ)
+
+
 def test_an_operator_installed_on_an_existing_cluster_is_removed_at_the_end(
     servers: ServerPool, tmp_path: Path
 ) -> None:
@@ -342,48 +297,18 @@ def test_an_operator_installed_on_an_existing_cluster_is_removed_at_the_end(
     if not kube.crds():
         crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(PROFILES["1.2.0"])))
     users = _user_namespace(kube, "users")
-    files = tmp_path / "files" / "1.2.0"
-    files.mkdir(parents=True)
-    folder = crds.crd_folder(PROFILES["1.2.0"])
-    (files / "strimzi-crds-1.2.0.yaml").write_text(
-        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
-    )
-    (files / "strimzi-cluster-operator-1.2.0.yaml").write_text(RELEASE_YAML_DOUBLE)
-    env = {
-        **os.environ,
-        "KUBECONFIG": str(running.kubeconfig),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "KCONFORM_SETUP_SCALE": "0.01",
-        "KCONFORM_STRIMZI_FILES": str(tmp_path / "files"),
-    }
-    env.pop("KCONFORM_RUN_ID", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kconform",
-            "run",
-            "--platform",
-            "kubernetes",
-            "--provider",
-            "existing",
-            "--context",
-            running.context,
-            "--install",
-            "yaml",
-            "--profile",
-            "1.2.0",
-            "--mode",
-            "kraft",
-            "--reports",
-            str(tmp_path / "reports"),
-        ],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
+    done = _run_existing(
+        running,
+        tmp_path,
+        "--install",
+        "yaml",
+        "--profile",
+        "1.2.0",
+        "--mode",
+        "kraft",
         timeout=300,
-        check=False,
+        KCONFORM_SETUP_SCALE="0.01",
+        KCONFORM_STRIMZI_FILES=_install_files(tmp_path, "1.2.0"),
     )
     out = done.stdout + done.stderr
     assert done.returncode == 1, out[-3000:]  # the operator never became Available: recorded once
@@ -407,47 +332,8 @@ def test_installing_1x_over_crds_that_store_v1beta2_is_refused_before_any_test(
     running = servers.get("0.45.2")
     if not kube.crds():
         crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(PROFILES["0.45.2"])))
-    files = tmp_path / "files" / "1.2.0"
-    files.mkdir(parents=True)
-    folder = crds.crd_folder(PROFILES["1.2.0"])
-    (files / "strimzi-crds-1.2.0.yaml").write_text(
-        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
-    )
-    (files / "strimzi-cluster-operator-1.2.0.yaml").write_text(RELEASE_YAML_DOUBLE)
-    env = {
-        **os.environ,
-        "KUBECONFIG": str(running.kubeconfig),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "KCONFORM_STRIMZI_FILES": str(tmp_path / "files"),
-    }
-    env.pop("KCONFORM_RUN_ID", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kconform",
-            "run",
-            "--platform",
-            "kubernetes",
-            "--provider",
-            "existing",
-            "--context",
-            running.context,
-            "--install",
-            "yaml",
-            "--profile",
-            "1.2.0",
-            "--reports",
-            str(tmp_path / "reports"),
-        ],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    done = _run_install_yaml(running, tmp_path)
+    lines = output_lines(done)
     assert done.returncode == 2 and len(lines) == 1, lines
     assert "v1beta2" in lines[0] and "v1 API" in lines[0]
     assert kube.get("v1", "Namespace", None, "strimzi") is None  # nothing was created
@@ -456,30 +342,9 @@ def test_installing_1x_over_crds_that_store_v1beta2_is_refused_before_any_test(
 def _run_install_yaml(running: Any, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """`kconform run --provider existing --install yaml` with the profile's real CRDs and the release YAML
     double above as Strimzi's release files."""
-    files = tmp_path / "files" / "1.2.0"
-    files.mkdir(parents=True)
-    folder = crds.crd_folder(PROFILES["1.2.0"])
-    (files / "strimzi-crds-1.2.0.yaml").write_text(
-        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
-    )
-    (files / "strimzi-cluster-operator-1.2.0.yaml").write_text(RELEASE_YAML_DOUBLE)
-    env = {
-        **os.environ,
-        "KUBECONFIG": str(running.kubeconfig),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "KCONFORM_STRIMZI_FILES": str(tmp_path / "files"),
-    }
-    env.pop("KCONFORM_RUN_ID", None)
-    argv = ["run", "--platform", "kubernetes", "--provider", "existing", "--context", running.context]
-    argv += ["--install", "yaml", "--profile", "1.2.0", "--reports", str(tmp_path / "reports")]
-    return subprocess.run(
-        [sys.executable, "-m", "kconform", *argv],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    files = _install_files(tmp_path, "1.2.0")
+    return _run_existing(
+        running, tmp_path, "--install", "yaml", "--profile", "1.2.0", KCONFORM_STRIMZI_FILES=files
     )
 
 
@@ -503,7 +368,7 @@ def test_a_leftover_strimzi_cluster_role_stops_the_install_and_stays_untouched(
     )
     assert before is not None
     done = _run_install_yaml(running, tmp_path)
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    lines = output_lines(done)
     assert done.returncode == 2 and len(lines) == 1, lines
     assert "ClusterRole strimzi-cluster-operator-namespaced already exists" in lines[0]
     assert "drop --install" in lines[0]
@@ -528,43 +393,9 @@ def test_clean_removes_strimzis_kafka_init_binding_of_kconforms_namespace_only(
     ownership.ensure_namespace(kube, ours, run_id, "test namespace")
     users = _user_namespace(kube, "users")
 
-    def binding(namespace: str) -> dict[str, Any]:
-        labels = {
-            "strimzi.io/cluster": "c1",
-            "strimzi.io/kind": "Kafka",
-            "strimzi.io/name": "c1-kafka",
-            "app.kubernetes.io/managed-by": "strimzi-cluster-operator",
-        }
-        return {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": f"strimzi-{namespace}-c1-kafka-init", "labels": labels},
-            "subjects": [{"kind": "ServiceAccount", "name": "c1-kafka", "namespace": namespace}],
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": "strimzi-kafka-broker",
-            },
-        }
-
-    kube.apply(binding(ours))
-    kube.apply(binding(users))
-    env = {
-        **os.environ,
-        "KUBECONFIG": str(running.kubeconfig),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),  # no kind
-        "KCONFORM_CACHE": str(tmp_path / "cache"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "kconform", "clean", "--run-id", run_id, "--context", running.context],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    kube.apply(kafka_init_binding(ours, "c1"))
+    kube.apply(kafka_init_binding(users, "c1"))
+    done = _clean(running, tmp_path, "--run-id", run_id)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"strimzi-{ours}-c1-kafka-init" in done.stdout, done.stdout + done.stderr
     rbac = "rbac.authorization.k8s.io/v1"
@@ -581,13 +412,7 @@ def test_helm_install_over_a_leftover_strimzi_cluster_role_is_refused_by_the_pre
     names it first (the chart's 033-ClusterRole strimzi-kafka-client), and leaves it as it was."""
     kube = servers.kube("leftover-helm")
     running = servers.get("leftover-helm")
-    files = tmp_path / "files" / "1.2.0"
-    files.mkdir(parents=True)
-    folder = crds.crd_folder(PROFILES["1.2.0"])
-    (files / "strimzi-crds-1.2.0.yaml").write_text(
-        "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
-    )
-    monkeypatch.setenv("KCONFORM_STRIMZI_FILES", str(tmp_path / "files"))
+    monkeypatch.setenv("KCONFORM_STRIMZI_FILES", _install_files(tmp_path, "1.2.0", release_yaml=False))
     kube.apply(
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",

@@ -27,6 +27,7 @@ from kconform.platforms.kubernetes import diagnostics, fingerprint
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.versions import PROFILES
 from tests.apiserver.conftest import ServerPool, make_platform
+from tests.support.strimzi_doubles import kafka_init_binding
 
 pytestmark = pytest.mark.apiserver
 PROFILE = PROFILES["1.2.0"]
@@ -100,6 +101,27 @@ def _reading(platform: KubernetesPlatform, after_read: Callable[[dict[str, Any] 
     platform.kube.get = get  # type: ignore[method-assign]
 
 
+def _ready_after_one_read(
+    platform: KubernetesPlatform, operator: OperatorDouble, namespace: str, generation: int
+) -> list[dict[str, Any] | None]:
+    """The operator's next reconcile: once the platform has read a resource, Kafka `cluster` turns Ready at
+    `generation`. The list of what the platform read, filled as it reads."""
+    reads: list[dict[str, Any] | None] = []
+
+    def reconcile(seen: dict[str, Any] | None) -> None:
+        reads.append(seen)
+        if len(reads) == 1:
+            operator.write(
+                "Kafka",
+                namespace,
+                "cluster",
+                {"conditions": [operator.condition("Ready")], "observedGeneration": generation},
+            )
+
+    _reading(platform, reconcile)
+    return reads
+
+
 LISTENERS = [
     {
         "name": "tls",
@@ -137,28 +159,6 @@ def test_deleting_a_namespace_removes_what_the_run_applied_and_nothing_else(
     assert untouched is not None and not untouched["metadata"].get("deletionTimestamp")
 
 
-def _kafka_init_binding(namespace: str, cluster: str) -> dict[str, Any]:
-    """Strimzi's kafka-init ClusterRoleBinding as the operator makes it (cluster-operator KafkaCluster.
-    generateClusterRoleBinding, 0.45.2 and 1.2.0); created here in its place, since no operator runs."""
-    labels = {
-        "strimzi.io/cluster": cluster,
-        "strimzi.io/kind": "Kafka",
-        "strimzi.io/name": f"{cluster}-kafka",
-        "app.kubernetes.io/managed-by": "strimzi-cluster-operator",
-    }
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRoleBinding",
-        "metadata": {"name": f"strimzi-{namespace}-{cluster}-kafka-init", "labels": labels},
-        "subjects": [{"kind": "ServiceAccount", "name": f"{cluster}-kafka", "namespace": namespace}],
-        "roleRef": {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "ClusterRole",
-            "name": "strimzi-kafka-broker",
-        },
-    }
-
-
 def test_deleting_a_namespace_removes_strimzis_kafka_init_binding_of_its_kafka_only(
     platform: KubernetesPlatform, namespace: str
 ) -> None:
@@ -167,8 +167,8 @@ def test_deleting_a_namespace_removes_strimzis_kafka_init_binding_of_its_kafka_o
     _kafka(platform, namespace)
     other = f"user-{platform.settings.run_id}"
     platform.kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other}})
-    platform.kube.apply(_kafka_init_binding(namespace, "cluster"))
-    platform.kube.apply(_kafka_init_binding(other, "cluster"))
+    platform.kube.apply(kafka_init_binding(namespace, "cluster"))
+    platform.kube.apply(kafka_init_binding(other, "cluster"))
     platform.delete_namespace(namespace)
     rbac = "rbac.authorization.k8s.io/v1"
     gone = platform.kube.get(rbac, "ClusterRoleBinding", None, f"strimzi-{namespace}-cluster-kafka-init")
@@ -211,19 +211,7 @@ def test_initial_creating_status_without_observed_generation_is_waited_out(
         {"conditions": [operator.condition("NotReady", "Creating", "Kafka cluster is being deployed")]},
     )
     generation = operator.generation("Kafka", namespace, "cluster")
-    reads = []
-
-    def reconcile(seen: dict[str, Any] | None) -> None:
-        reads.append(seen)
-        if len(reads) == 1:
-            operator.write(
-                "Kafka",
-                namespace,
-                "cluster",
-                {"conditions": [operator.condition("Ready")], "observedGeneration": generation},
-            )
-
-    _reading(platform, reconcile)
+    reads = _ready_after_one_read(platform, operator, namespace, generation)
     platform.wait_ready("Kafka", namespace, "cluster", timeout=30)
     assert reads[0]["status"]["conditions"][0]["reason"] == "Creating"
 
@@ -251,19 +239,7 @@ def test_a_transient_not_ready_followed_by_ready_is_waited_out(
             "observedGeneration": generation,
         },
     )
-    reads = []
-
-    def reconcile(seen: dict[str, Any] | None) -> None:
-        reads.append(seen)
-        if len(reads) == 1:
-            operator.write(
-                "Kafka",
-                namespace,
-                "cluster",
-                {"conditions": [operator.condition("Ready")], "observedGeneration": generation},
-            )
-
-    _reading(platform, reconcile)
+    _ready_after_one_read(platform, operator, namespace, generation)
     platform.wait_ready("Kafka", namespace, "cluster", timeout=30)
 
 

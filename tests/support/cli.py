@@ -4,6 +4,7 @@ then looks at — the lines it printed and the Docker containers it may have lef
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -20,6 +21,14 @@ def environment(base: Mapping[str, str] | None = None, **extra: str) -> dict[str
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     env.update(extra)
     return env
+
+
+def path_without_kind() -> str:
+    """A PATH with this Python and the system's commands but no kind: `clean --all` deletes kind clusters
+    named kconform*, which are not a test's to delete."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
+    assert not shutil.which("kind", path=path), "a kind on /usr/bin would let this test delete kind clusters"
+    return path
 
 
 def run_module(

@@ -15,6 +15,7 @@ from kconform.platforms.kubernetes import connect, installed, ownership, shell, 
 from kconform.platforms.kubernetes.settings import SetupBudget
 from kconform.versions import PROFILES
 from kconform.waits import wait_until
+from tests.support.strimzi_doubles import operator_deployment
 
 
 def test_a_cached_tool_is_the_one_every_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,36 +45,9 @@ def test_stream_kills_a_command_that_runs_out_of_time() -> None:
         shell.stream([sys.executable, "-c", "import time; time.sleep(30)"], timeout=1, on_line=lambda _: None)
 
 
-def _release_deployment(tag: str) -> dict[str, Any]:
-    """The operator Deployment's identifying shape in Strimzi's packaging/install/cluster-operator/
-    060-Deployment-strimzi-cluster-operator.yaml at 0.45.2 and 1.2.0 (the Helm chart's template has the
-    same name, pod labels and container)."""
-    labels = {"name": "strimzi-cluster-operator", "strimzi.io/kind": "cluster-operator"}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {
-            "name": "strimzi-cluster-operator",
-            "namespace": "users-strimzi",
-            "labels": {"app": "strimzi"},
-        },
-        "spec": {
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [
-                        {"name": "strimzi-cluster-operator", "image": f"quay.io/strimzi/operator:{tag}"}
-                    ]
-                },
-            },
-        },
-    }
-
-
 @pytest.mark.parametrize("tag", ["0.45.2", "1.2.0"])
 def test_the_operator_deployment_of_the_release_yaml_is_found_with_its_version(tag: str) -> None:
-    deployment = _release_deployment(tag)
+    deployment = operator_deployment("users-strimzi", f"quay.io/strimzi/operator:{tag}")
     found = installed.find_operators(
         [deployment, {"metadata": {"name": "other", "namespace": "x"}, "spec": {}}]
     )
