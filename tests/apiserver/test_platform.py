@@ -54,6 +54,13 @@ class OperatorDouble:
     def generation(self, kind: str, namespace: str, name: str) -> int:
         return int((self.platform.get(kind, namespace, name) or {})["metadata"]["generation"])
 
+    def write_kafka(self, namespace: str, status: dict[str, Any]) -> None:
+        """`status` of the tests' Kafka, `cluster` (see _kafka)."""
+        self.write("Kafka", namespace, "cluster", status)
+
+    def kafka_generation(self, namespace: str) -> int:
+        return self.generation("Kafka", namespace, "cluster")
+
     @staticmethod
     def condition(kind: str, reason: str | None = None, message: str | None = None) -> dict[str, Any]:
         condition = {"type": kind, "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}
@@ -111,11 +118,8 @@ def _ready_after_one_read(
     def reconcile(seen: dict[str, Any] | None) -> None:
         reads.append(seen)
         if len(reads) == 1:
-            operator.write(
-                "Kafka",
-                namespace,
-                "cluster",
-                {"conditions": [operator.condition("Ready")], "observedGeneration": generation},
+            operator.write_kafka(
+                namespace, {"conditions": [operator.condition("Ready")], "observedGeneration": generation}
             )
 
     _reading(platform, reconcile)
@@ -183,11 +187,9 @@ def test_deleting_a_namespace_removes_strimzis_kafka_init_binding_of_its_kafka_o
 def test_ready_at_the_current_generation_with_listeners(platform: KubernetesPlatform, namespace: str) -> None:
     _kafka(platform, namespace)
     operator = OperatorDouble(platform)
-    generation = operator.generation("Kafka", namespace, "cluster")
-    operator.write(
-        "Kafka",
+    generation = operator.kafka_generation(namespace)
+    operator.write_kafka(
         namespace,
-        "cluster",
         {
             "conditions": [operator.condition("Ready")],
             "observedGeneration": generation,
@@ -204,13 +206,11 @@ def test_initial_creating_status_without_observed_generation_is_waited_out(
     """Strimzi's first status: NotReady/Creating with no observedGeneration; then Ready once reconciled."""
     _kafka(platform, namespace)
     operator = OperatorDouble(platform)
-    operator.write(
-        "Kafka",
+    operator.write_kafka(
         namespace,
-        "cluster",
         {"conditions": [operator.condition("NotReady", "Creating", "Kafka cluster is being deployed")]},
     )
-    generation = operator.generation("Kafka", namespace, "cluster")
+    generation = operator.kafka_generation(namespace)
     reads = _ready_after_one_read(platform, operator, namespace, generation)
     platform.wait_ready("Kafka", namespace, "cluster", timeout=30)
     assert reads[0]["status"]["conditions"][0]["reason"] == "Creating"
@@ -223,11 +223,9 @@ def test_a_transient_not_ready_followed_by_ready_is_waited_out(
     a TimeoutException while pods start is not a verdict. Target behaviour of issue 8 point 7."""
     _kafka(platform, namespace)
     operator = OperatorDouble(platform)
-    generation = operator.generation("Kafka", namespace, "cluster")
-    operator.write(
-        "Kafka",
+    generation = operator.kafka_generation(namespace)
+    operator.write_kafka(
         namespace,
-        "cluster",
         {
             "conditions": [
                 operator.condition(
@@ -249,13 +247,11 @@ def test_a_lasting_not_ready_fails_with_strimzis_message(
     _kafka(platform, namespace)
     operator = OperatorDouble(platform)
     message = "Unsupported Kafka.spec.kafka.version: 9.9.9"
-    operator.write(
-        "Kafka",
+    operator.write_kafka(
         namespace,
-        "cluster",
         {
             "conditions": [operator.condition("NotReady", "UnsupportedKafkaVersionException", message)],
-            "observedGeneration": operator.generation("Kafka", namespace, "cluster"),
+            "observedGeneration": operator.kafka_generation(namespace),
         },
     )
     with pytest.raises((ResourceFailed, WaitTimeout)) as failed:
@@ -267,17 +263,14 @@ def test_a_ready_status_of_an_older_generation_is_stale(platform: KubernetesPlat
     """The API server bumps metadata.generation on a spec change, not on a status write: the old Ready is stale."""
     kafka = _kafka(platform, namespace)
     operator = OperatorDouble(platform)
-    first = operator.generation("Kafka", namespace, "cluster")
-    operator.write(
-        "Kafka",
-        namespace,
-        "cluster",
-        {"conditions": [operator.condition("Ready")], "observedGeneration": first},
+    first = operator.kafka_generation(namespace)
+    operator.write_kafka(
+        namespace, {"conditions": [operator.condition("Ready")], "observedGeneration": first}
     )
-    assert operator.generation("Kafka", namespace, "cluster") == first
+    assert operator.kafka_generation(namespace) == first
     kafka["spec"]["kafka"]["config"] = {"auto.create.topics.enable": False}
     platform.apply(kafka)
-    assert operator.generation("Kafka", namespace, "cluster") == first + 1
+    assert operator.kafka_generation(namespace) == first + 1
     with pytest.raises(WaitTimeout, match="stale"):
         platform.wait_ready("Kafka", namespace, "cluster", timeout=3)
 
@@ -355,15 +348,13 @@ def test_diagnostics_carry_conditions_and_events(
 ) -> None:
     _kafka(platform, namespace)
     operator = OperatorDouble(platform)
-    operator.write(
-        "Kafka",
+    operator.write_kafka(
         namespace,
-        "cluster",
         {
             "conditions": [
                 operator.condition("NotReady", "InvalidResourceException", "listener tls is broken")
             ],
-            "observedGeneration": operator.generation("Kafka", namespace, "cluster"),
+            "observedGeneration": operator.kafka_generation(namespace),
         },
     )
     platform.kube.core.create_namespaced_event(
