@@ -40,13 +40,20 @@ def operator_deployment(namespace: str, image: str, watch: str | None = "*") -> 
     }
 
 
-def kafka_init_binding(namespace: str, cluster: str) -> dict[str, Any]:
-    """Test double of Strimzi's kafka-init ClusterRoleBinding of a Kafka, as the operator makes it
-    (cluster-operator KafkaCluster.generateClusterRoleBinding, 0.45.2 and 1.2.0)."""
-    labels = {
+def kafka_init_binding(namespace: str, cluster: str, run_id: str | None = None) -> dict[str, Any]:
+    """Test double of Strimzi's kafka-init ClusterRoleBinding of Kafka `cluster` in `namespace`, as the operator
+    makes it (cluster-operator KafkaCluster.generateClusterRoleBinding, 0.45.2 and 1.2.0): name from
+    KafkaResources.initContainerClusterRoleBindingName, Labels.generateDefaultLabels of the Kafka (its own labels
+    too: kconform's run label when `run_id`), ClusterRole strimzi-kafka-broker, the brokers' ServiceAccount."""
+    labels = {"kconform.io/run": run_id} if run_id else {}
+    labels |= {
         "strimzi.io/cluster": cluster,
         "strimzi.io/kind": "Kafka",
         "strimzi.io/name": f"{cluster}-kafka",
+        "strimzi.io/component-type": "kafka",
+        "app.kubernetes.io/name": "kafka",
+        "app.kubernetes.io/instance": cluster,
+        "app.kubernetes.io/part-of": f"strimzi-{cluster}",
         "app.kubernetes.io/managed-by": "strimzi-cluster-operator",
     }
     return {

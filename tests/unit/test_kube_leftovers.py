@@ -12,6 +12,7 @@ from kconform.errors import UsageError
 from kconform.platforms.kubernetes import install, kafka_init, leftovers, ownership
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.versions import profile
+from tests.support.strimzi_doubles import kafka_init_binding
 
 # Test double of the release YAML's cluster-scoped part: kinds and names of Strimzi's
 # packaging/install/cluster-operator/ 020-ClusterRole (strimzi-cluster-operator-namespaced), 020-RoleBinding,
@@ -151,46 +152,16 @@ def test_helms_refusal_to_adopt_is_the_same_one_line() -> None:
     assert leftovers.helm_refusal("Error: context deadline exceeded") is None
 
 
-def kafka_init_binding(namespace: str, cluster: str, **overrides: Any) -> dict[str, Any]:
-    """The shape of KafkaCluster.generateClusterRoleBinding (cluster-operator, 0.45.2 and 1.2.0): name from
-    KafkaResources.initContainerClusterRoleBindingName, Labels.generateDefaultLabels of the Kafka (its own labels
-    too, e.g. kconform's run label), ClusterRole strimzi-kafka-broker, the brokers' ServiceAccount."""
-    labels = {
-        "kconform.io/run": "r1",
-        "strimzi.io/cluster": cluster,
-        "strimzi.io/kind": "Kafka",
-        "strimzi.io/name": f"{cluster}-kafka",
-        "strimzi.io/component-type": "kafka",
-        "app.kubernetes.io/name": "kafka",
-        "app.kubernetes.io/instance": cluster,
-        "app.kubernetes.io/part-of": f"strimzi-{cluster}",
-        "app.kubernetes.io/managed-by": "strimzi-cluster-operator",
-    }
-    binding = {
-        "apiVersion": kafka_init.RBAC,
-        "kind": "ClusterRoleBinding",
-        "metadata": {"name": f"strimzi-{namespace}-{cluster}-kafka-init", "labels": labels},
-        "subjects": [{"kind": "ServiceAccount", "name": f"{cluster}-kafka", "namespace": namespace}],
-        "roleRef": {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "ClusterRole",
-            "name": "strimzi-kafka-broker",
-        },
-    }
-    binding.update(overrides)
-    return binding
-
-
 def test_the_kafka_init_binding_name_is_strimzis() -> None:
     assert kafka_init.binding_name("kc-abc", "my-cluster") == "strimzi-kc-abc-my-cluster-kafka-init"
 
 
 def test_only_strimzis_kafka_init_bindings_of_kconforms_namespaces_are_deleted() -> None:
-    ours = kafka_init_binding("kc-1", "c1")
-    users = kafka_init_binding("team", "c1")
-    unlabelled = kafka_init_binding("kc-1", "c2")
+    ours = kafka_init_binding("kc-1", "c1", run_id="r1")
+    users = kafka_init_binding("team", "c1", run_id="r1")
+    unlabelled = kafka_init_binding("kc-1", "c2", run_id="r1")
     unlabelled["metadata"]["labels"]["app.kubernetes.io/managed-by"] = "someone"
-    other_subject = kafka_init_binding("kc-1", "c3")
+    other_subject = kafka_init_binding("kc-1", "c3", run_id="r1")
     other_subject["subjects"][0]["namespace"] = "team"
     kube = FakeKube(ours, users, unlabelled, other_subject)
     assert kafka_init.delete_for(kube, ["kc-1"]) == ["strimzi-kc-1-c1-kafka-init"]
@@ -201,7 +172,7 @@ def test_only_strimzis_kafka_init_bindings_of_kconforms_namespaces_are_deleted()
 def test_a_binding_whose_name_matches_but_whose_kafka_lives_elsewhere_is_kept() -> None:
     """`strimzi-kc-1-c1-kafka-init` is also the name for Kafka `1-c1` in namespace `kc`: its labels and subject
     say so, and it is not deleted for namespace kc-1."""
-    lookalike = kafka_init_binding("kc", "1-c1")
+    lookalike = kafka_init_binding("kc", "1-c1", run_id="r1")
     kube = FakeKube(lookalike)
     assert lookalike["metadata"]["name"] == kafka_init.binding_name("kc-1", "c1")
     assert kafka_init.delete_for(kube, ["kc-1"]) == [] and kube.deleted == []
