@@ -82,6 +82,13 @@ def namespace(platform: KubernetesPlatform) -> str:
     return name
 
 
+@pytest.fixture
+def operator(platform: KubernetesPlatform, namespace: str) -> OperatorDouble:
+    """The operator double of the tests' Kafka, `cluster`, created in `namespace` (see _kafka)."""
+    _kafka(platform, namespace)
+    return OperatorDouble(platform)
+
+
 def _kafka(platform: KubernetesPlatform, namespace: str, name: str = "cluster") -> dict[str, Any]:
     documents = resources.kafka_cluster(
         PROFILE,
@@ -184,9 +191,9 @@ def test_deleting_a_namespace_removes_strimzis_kafka_init_binding_of_its_kafka_o
 # -------------------------------------------------------------------------------------------- readiness
 
 
-def test_ready_at_the_current_generation_with_listeners(platform: KubernetesPlatform, namespace: str) -> None:
-    _kafka(platform, namespace)
-    operator = OperatorDouble(platform)
+def test_ready_at_the_current_generation_with_listeners(
+    platform: KubernetesPlatform, namespace: str, operator: OperatorDouble
+) -> None:
     generation = operator.kafka_generation(namespace)
     operator.write_kafka(
         namespace,
@@ -201,11 +208,9 @@ def test_ready_at_the_current_generation_with_listeners(platform: KubernetesPlat
 
 
 def test_initial_creating_status_without_observed_generation_is_waited_out(
-    platform: KubernetesPlatform, namespace: str
+    platform: KubernetesPlatform, namespace: str, operator: OperatorDouble
 ) -> None:
     """Strimzi's first status: NotReady/Creating with no observedGeneration; then Ready once reconciled."""
-    _kafka(platform, namespace)
-    operator = OperatorDouble(platform)
     operator.write_kafka(
         namespace,
         {"conditions": [operator.condition("NotReady", "Creating", "Kafka cluster is being deployed")]},
@@ -217,12 +222,10 @@ def test_initial_creating_status_without_observed_generation_is_waited_out(
 
 
 def test_a_transient_not_ready_followed_by_ready_is_waited_out(
-    platform: KubernetesPlatform, namespace: str
+    platform: KubernetesPlatform, namespace: str, operator: OperatorDouble
 ) -> None:
     """Strimzi writes observedGeneration on a failed reconcile too and retries (KafkaAssemblyOperator.java):
     a TimeoutException while pods start is not a verdict. Target behaviour of issue 8 point 7."""
-    _kafka(platform, namespace)
-    operator = OperatorDouble(platform)
     generation = operator.kafka_generation(namespace)
     operator.write_kafka(
         namespace,
@@ -242,10 +245,8 @@ def test_a_transient_not_ready_followed_by_ready_is_waited_out(
 
 
 def test_a_lasting_not_ready_fails_with_strimzis_message(
-    platform: KubernetesPlatform, namespace: str
+    platform: KubernetesPlatform, namespace: str, operator: OperatorDouble
 ) -> None:
-    _kafka(platform, namespace)
-    operator = OperatorDouble(platform)
     message = "Unsupported Kafka.spec.kafka.version: 9.9.9"
     operator.write_kafka(
         namespace,
@@ -276,11 +277,9 @@ def test_a_ready_status_of_an_older_generation_is_stale(platform: KubernetesPlat
 
 
 def test_a_node_pool_is_ready_once_node_ids_are_assigned(
-    platform: KubernetesPlatform, namespace: str
+    platform: KubernetesPlatform, namespace: str, operator: OperatorDouble
 ) -> None:
     """KafkaNodePool status has no conditions; the operator assigns nodeIds (KafkaNodePoolStatus)."""
-    _kafka(platform, namespace)
-    operator = OperatorDouble(platform)
     with pytest.raises(WaitTimeout):
         platform.wait_ready("KafkaNodePool", namespace, "dual-role", timeout=2)
     operator.write(
@@ -344,10 +343,8 @@ def test_a_secret_with_binary_pkcs12_reads_as_bytes(platform: KubernetesPlatform
 
 
 def test_diagnostics_carry_conditions_and_events(
-    platform: KubernetesPlatform, namespace: str, tmp_path: Path
+    platform: KubernetesPlatform, namespace: str, operator: OperatorDouble, tmp_path: Path
 ) -> None:
-    _kafka(platform, namespace)
-    operator = OperatorDouble(platform)
     operator.write_kafka(
         namespace,
         {
