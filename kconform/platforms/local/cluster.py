@@ -70,6 +70,11 @@ class LocalKafka:
     admin_credentials: Credentials | None = None
     started_at: float = 0.0
     ready_after_s: float = 0.0
+    # What a later change of the cluster (the KRaft migration) needs to start nodes the same way.
+    base_dir: Path | None = None
+    java: JavaRuntime | None = None
+    java_cmd: list[str] = field(default_factory=list)
+    zookeeper_connect: str | None = None
     _secrets: dict[str, dict[str, bytes]] = field(default_factory=dict, repr=False)
 
     def listener(self, name: str) -> ListenerSpec:
@@ -209,6 +214,9 @@ def start_cluster(
         node_ports=_assign_ports(topo),
         cluster_id=kafka_cluster_id(),
         started_at=time.monotonic(),
+        base_dir=base,
+        java=java,
+        java_cmd=[str(java.executable), *JVM_OPTIONS, *logging_opts, "-cp", classpath],
     )
     write_pem(base / "cluster-ca.crt", cluster_ca.cert_pem)
     write_pem(base / "clients-ca.crt", clients_ca.cert_pem)
@@ -222,6 +230,7 @@ def start_cluster(
         zookeeper_connect = _start_zookeeper(
             cluster, supervisor, java, classpath, logging_opts, base, timeout
         )
+        cluster.zookeeper_connect = zookeeper_connect
 
     commands: list[tuple[NodeSpec, list[str]]] = []
     for node in topo.nodes:

@@ -14,6 +14,7 @@ import copy
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from kconform.platforms.local import acls, scram, sidecar
 from kconform.platforms.local import secrets as local_secrets
 from kconform.platforms.local.cluster import LocalKafka, now, start_cluster
 from kconform.platforms.local.java import find_java
+from kconform.platforms.local.migration import LocalMigration
 from kconform.platforms.local.ports import free_ports
 from kconform.platforms.local.processes import ProcessSupervisor
 from kconform.redact import redact
@@ -67,6 +69,7 @@ class LocalPlatform:
         self._clusters: dict[tuple[str, str], LocalKafka] = {}
         self._sidecars: dict[tuple[str, str], sidecar.RunningSidecar] = {}
         self._namespaces: set[str] = set()
+        self._migrations: dict[tuple[str, str], LocalMigration] = {}
 
     # ------------------------------------------------------------------ cell and namespaces
     def cell(self, mode: str) -> Cell:
@@ -80,6 +83,7 @@ class LocalPlatform:
             self.stop_sidecar(*key)
         for key in [k for k in self._clusters if k[0] == namespace]:
             self._clusters.pop(key).stop()
+            self._migrations.pop(key, None)
         self._resources = {k: v for k, v in self._resources.items() if k[1] != namespace}
         self._secrets = {k: v for k, v in self._secrets.items() if k[0] != namespace}
         self._namespaces.discard(namespace)
@@ -110,6 +114,7 @@ class LocalPlatform:
                 kind in ("Kafka", "KafkaNodePool")
                 and running
                 and generation != previous["metadata"]["generation"]
+                and not zookeeper_section_removed(previous, stored)
             ):
                 raise UsageError(
                     f"{kind} {meta['name']}: the local platform does not roll a running cluster; "
@@ -166,6 +171,7 @@ class LocalPlatform:
             return
         if kind == "Kafka":
             cluster = self._clusters.pop((namespace, name), None)
+            self._migrations.pop((namespace, name), None)
             if cluster:
                 cluster.stop()
         elif kind == "KafkaUser":
@@ -191,6 +197,59 @@ class LocalPlatform:
         if found is None:
             raise PlatformError(f"Secret {namespace}/{name} does not exist")
         return SecretData.of(found)
+
+    # ------------------------------------------------------------------ metadata state (KRaft migration)
+    def _migration(self, namespace: str, name: str) -> LocalMigration:
+        key = (namespace, name)
+        if key not in self._migrations:
+            cluster = self._clusters.get(key)
+            if cluster is None:
+                raise UsageError(f"Kafka {namespace}/{name} is not running; wait for it to be Ready first")
+            self._migrations[key] = LocalMigration(cluster, self.supervisor, self.work_dir)
+        return self._migrations[key]
+
+    def wait_metadata_state(self, namespace: str, name: str, state: str, timeout: float) -> dict[str, Any]:
+        """Reconcile the Kafka as the operator does, pass after pass, until status.kafkaMetadataState is
+        `state`; a WaitTimeout names the state and the latest condition it reached."""
+        kafka = self._resources.get(("Kafka", namespace, name))
+        if kafka is None:
+            raise UsageError(f"Kafka {namespace}/{name} was never applied")
+        migration = self._migration(namespace, name)
+        deadline = time.monotonic() + timeout
+
+        def reached() -> bool:
+            pools = [
+                r
+                for (kind, ns, _), r in self._resources.items()
+                if kind == "KafkaNodePool" and ns == namespace and self._cluster_of(r) == name
+            ]
+            migration.reconcile(kafka, pools, max(1.0, deadline - time.monotonic()))
+            return kafka["status"].get("kafkaMetadataState") == state
+
+        wait_until(
+            reached,
+            describe=f"Kafka {namespace}/{name} status.kafkaMetadataState to be {state}",
+            timeout=timeout,
+            interval=1.0,
+            diagnose=lambda: metadata_state_summary(kafka),
+        )
+        return copy.deepcopy(kafka)
+
+    def zookeeper_children(self, namespace: str, cluster: str, path: str) -> list[str]:
+        """The children of a znode in the cluster's ZooKeeper (what a user reads with zookeeper-shell)."""
+        found = self._clusters.get((namespace, cluster))
+        if found is None:
+            raise PlatformError(f"Kafka {namespace}/{cluster} is not running")
+        if (namespace, cluster) in self._migrations:
+            return self._migrations[(namespace, cluster)].zookeeper_children(path)
+        return LocalMigration(found, self.supervisor, self.work_dir).zookeeper_children(path)
+
+    def node_roles(self, namespace: str, cluster: str) -> dict[str, list[str]]:
+        """Node name -> the `process.roles` it runs with (`zookeeper-broker` without any)."""
+        found = self._clusters.get((namespace, cluster))
+        if found is None:
+            raise PlatformError(f"Kafka {namespace}/{cluster} is not running")
+        return self._migration(namespace, cluster).roles()
 
     # ------------------------------------------------------------------ clients and addresses
     def internal_clients(self, namespace: str) -> ClientRunner:
@@ -456,6 +515,24 @@ class LocalPlatform:
             broker = cluster.topology.brokers[0]
             resolved.append(f"localhost:{cluster.node_ports[broker.node_id].listeners[listener.name]}")
         return ",".join(resolved)
+
+
+def zookeeper_section_removed(previous: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """The only spec change is spec.zookeeper removed (the migration's last step): nothing to roll."""
+    before = {k: v for k, v in (previous.get("spec") or {}).items() if k != "zookeeper"}
+    return "zookeeper" in (previous.get("spec") or {}) and before == stored.get("spec")
+
+
+def metadata_state_summary(kafka: dict[str, Any]) -> str:
+    status = kafka.get("status") or {}
+    conditions = status.get("conditions") or []
+    latest = conditions[-1] if conditions else {}
+    text = " ".join(
+        str(part)
+        for part in (latest.get("type"), latest.get("status"), latest.get("reason"), latest.get("message"))
+        if part
+    )
+    return f"metadata state {status.get('kafkaMetadataState')}; latest condition: {text or 'none'}"
 
 
 class ServiceResolvingRunner:
