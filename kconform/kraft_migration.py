@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 ANNOTATION = "strimzi.io/kraft"
 
@@ -175,3 +176,22 @@ ZK_MIGRATION_STATE_MIGRATION = 1
 
 def migration_done(zk_migration_state: int) -> bool:
     return zk_migration_state == ZK_MIGRATION_STATE_MIGRATION
+
+
+def summary(kafka: dict[str, Any] | None) -> str:
+    """`metadata state KRaftMigration; latest condition: Ready True` (what a wait reports and ends with)."""
+    status = (kafka or {}).get("status") or {}
+    conditions = status.get("conditions") or []
+    latest = conditions[-1] if conditions else {}
+    parts = (latest.get("type"), latest.get("status"), latest.get("reason"), latest.get("message"))
+    text = " ".join(str(part) for part in parts if part)
+    return f"metadata state {status.get('kafkaMetadataState')}; latest condition: {' '.join(text.split())[:400] or 'none'}"
+
+
+def parse_listing(output: str, path: str) -> list[str]:
+    """The children of `path` from zookeeper-shell's `ls` output (its last `[a, b]` line)."""
+    for line in reversed(output.splitlines()):
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            return [item.strip() for item in line[1:-1].split(",") if item.strip()]
+    raise ValueError(f"ZooKeeper ls {path} gave no listing: {output[-300:]}")

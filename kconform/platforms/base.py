@@ -81,6 +81,20 @@ class Platform(Protocol):
         """One token per broker that changes whenever that broker restarts (pid; pod uid + restarts)."""
         ...
 
+    # --- the ZooKeeper-to-KRaft migration (0.45.x)
+    def wait_metadata_state(self, namespace: str, name: str, state: str, timeout: float) -> dict[str, Any]:
+        """Wait until the Kafka's status.kafkaMetadataState is `state`; a WaitTimeout names the state and
+        the latest condition reached."""
+        ...
+
+    def zookeeper_children(self, namespace: str, cluster: str, path: str) -> list[str]:
+        """The children of a znode in the cluster's ZooKeeper, as zookeeper-shell lists them."""
+        ...
+
+    def node_roles(self, namespace: str, cluster: str) -> dict[str, list[str]]:
+        """Node (pod) name -> the `process.roles` its configuration gives it (`zookeeper-broker`: none)."""
+        ...
+
     # --- clients
     def internal_clients(self, namespace: str) -> ClientRunner:
         """Runs client requests where internal listeners are reachable (in-cluster on kubernetes)."""

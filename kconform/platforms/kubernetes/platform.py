@@ -19,6 +19,7 @@ from kconform.platforms.kubernetes import (
     diagnostics,
     external,
     kafka_init,
+    metadata_state,
     ownership,
     readiness,
     topic_finalizers,
@@ -240,6 +241,18 @@ class KubernetesPlatform:
             interval=2.0,
             diagnose=lambda: readiness.summary(last),
         )
+
+    def wait_metadata_state(self, namespace: str, name: str, state: str, timeout: float) -> dict[str, Any]:
+        """Wait for the operator to report `state` in status.kafkaMetadataState (progress shows each change)."""
+        return metadata_state.wait_for_state(
+            lambda: self.get("Kafka", namespace, name), f"{namespace}/{name}", state, timeout
+        )
+
+    def zookeeper_children(self, namespace: str, cluster: str, path: str) -> list[str]:
+        return metadata_state.zookeeper_children(self.kube, namespace, cluster, path)
+
+    def node_roles(self, namespace: str, cluster: str) -> dict[str, list[str]]:
+        return metadata_state.node_roles(self.kube, namespace, cluster)
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
         self.kube.delete(self._api_version(kind), kind, namespace, name)

@@ -287,11 +287,10 @@ class LocalMigration:
         if self.zookeeper_stopped:
             raise PlatformError(f"ZooKeeper of Kafka {self.cluster.topology.cluster} was removed")
         output = self._zookeeper_cli(["ls", path], time.monotonic() + timeout)
-        for line in reversed(output.splitlines()):
-            line = line.strip()
-            if line.startswith("[") and line.endswith("]"):
-                return [item.strip() for item in line[1:-1].split(",") if item.strip()]
-        raise PlatformError(f"ZooKeeper ls {path} gave no listing: {output[-300:]}")
+        try:
+            return km.parse_listing(output, path)
+        except ValueError as err:
+            raise PlatformError(str(err)) from err
 
     def _stop_zookeeper(self) -> None:
         name = f"{self.cluster.topology.cluster}-zookeeper-0"

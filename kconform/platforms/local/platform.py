@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import yaml
 
+from kconform import kraft_migration
 from kconform.clients import kafka as kafka_clients
 from kconform.clients.local_runner import InProcessRunner
 from kconform.clients.operations import ClientRunner
@@ -231,7 +232,7 @@ class LocalPlatform:
             describe=f"Kafka {namespace}/{name} status.kafkaMetadataState to be {state}",
             timeout=timeout,
             interval=1.0,
-            diagnose=lambda: metadata_state_summary(kafka),
+            diagnose=lambda: kraft_migration.summary(kafka),
         )
         return copy.deepcopy(kafka)
 
@@ -521,18 +522,6 @@ def zookeeper_section_removed(previous: dict[str, Any], stored: dict[str, Any]) 
     """The only spec change is spec.zookeeper removed (the migration's last step): nothing to roll."""
     before = {k: v for k, v in (previous.get("spec") or {}).items() if k != "zookeeper"}
     return "zookeeper" in (previous.get("spec") or {}) and before == stored.get("spec")
-
-
-def metadata_state_summary(kafka: dict[str, Any]) -> str:
-    status = kafka.get("status") or {}
-    conditions = status.get("conditions") or []
-    latest = conditions[-1] if conditions else {}
-    text = " ".join(
-        str(part)
-        for part in (latest.get("type"), latest.get("status"), latest.get("reason"), latest.get("message"))
-        if part
-    )
-    return f"metadata state {status.get('kafkaMetadataState')}; latest condition: {text or 'none'}"
 
 
 class ServiceResolvingRunner:
