@@ -195,3 +195,15 @@ def parse_listing(output: str, path: str) -> list[str]:
         if line.startswith("[") and line.endswith("]"):
             return [item.strip() for item in line[1:-1].split(",") if item.strip()]
     raise ValueError(f"ZooKeeper ls {path} gave no listing: {output[-300:]}")
+
+
+def has_warning(kafka: dict[str, Any] | None, reason: str) -> bool:
+    """Whether the status carries a Warning condition with this reason (StatusUtils.buildWarningCondition)."""
+    conditions = ((kafka or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Warning" and c.get("reason") == reason for c in conditions)
+
+
+def reached(kafka: dict[str, Any] | None, state: str, warning: str | None = None) -> bool:
+    """status.kafkaMetadataState is `state` (and, when asked, a Warning with reason `warning` is there)."""
+    current = ((kafka or {}).get("status") or {}).get("kafkaMetadataState")
+    return current == state and (warning is None or has_warning(kafka, warning))

@@ -18,6 +18,7 @@ WORKFLOWS = {
     "external-access": "test_external_access.py",
     "metadata-mode": "test_metadata_mode.py",
     "scram-listener": "test_scram_listener.py",
+    "kraft-migration": "test_kraft_migration.py",
 }
 
 

@@ -4,9 +4,10 @@
      "run": {"id", "started", "finished", "tool_version", "interrupted", "merged_from"?},
      "results": [{"nodeid", "workflow", "title",
                   "cell": {platform, provider, kubernetes, strimzi, kafka, mode},
-                  "status", "duration_s", "message", "steps"}],
+                  "status", "duration_s", "message", "steps", "data"?}],
      "cells_inconclusive": [{"cell": {...}, "reason"}]}
 
+`data` (only where a workflow recorded measurements) maps names to JSON values; its texts are redacted too.
 Every message, step and reason is redacted on the way out, so no key or password reaches the file.
 """
 
@@ -30,6 +31,16 @@ __all__ = ["SCHEMA", "MergedReport", "merge", "read_conformance", "record_to_dic
 
 def _redacted(text: str | None) -> str | None:
     return None if text is None else redact(text)
+
+
+def _redacted_data(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {str(k): _redacted_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted_data(v) for v in value]
+    return value
 
 
 def record_to_dict(record: RunRecord) -> dict[str, Any]:
@@ -56,6 +67,7 @@ def record_to_dict(record: RunRecord) -> dict[str, Any]:
                 "duration_s": round(result.duration_s, 3),
                 "message": _redacted(result.message),
                 "steps": [redact(step) for step in result.steps],
+                **({"data": _redacted_data(result.data)} if result.data else {}),
             }
             for result in record.results
         ],
@@ -145,6 +157,7 @@ def _result_from_dict(index: int, item: Mapping[str, Any]) -> TestResult:
         duration_s=float(item.get("duration_s") or 0.0),
         message=None if message is None else str(message),
         steps=[str(step) for step in item.get("steps", [])],
+        data=dict(_mapping(item.get("data") or {}, f"results[{index}].data")),
     )
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 CELL_FIELDS = ("platform", "provider", "kubernetes", "strimzi", "kafka", "mode")
 
@@ -89,6 +90,8 @@ class TestResult:
     duration_s: float = 0.0
     message: str | None = None
     steps: list[str] = field(default_factory=list)
+    # A workflow's own measurements (JSON values), e.g. per-state durations and message counts.
+    data: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cell = normalize_cell(self.cell)

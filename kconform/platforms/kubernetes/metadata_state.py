@@ -38,7 +38,11 @@ class _Kube(Protocol):
 
 
 def wait_for_state(
-    get: Callable[[], dict[str, Any] | None], where: str, state: str, timeout: float
+    get: Callable[[], dict[str, Any] | None],
+    where: str,
+    state: str,
+    timeout: float,
+    warning: str | None = None,
 ) -> dict[str, Any]:
     """Poll the Kafka until status.kafkaMetadataState is `state`, reporting each change of state or latest
     condition. A NotReady on the way is shown, not final: the operator retries a failed reconciliation."""
@@ -52,11 +56,12 @@ def wait_for_state(
         if now != shown:
             shown = now
             progress.report(f"waiting for Kafka {where} to reach {state}: {now}")
-        return last if ((last or {}).get("status") or {}).get("kafkaMetadataState") == state else None
+        return last if km.reached(last, state, warning) else None
 
     return wait_until(
         check,
-        describe=f"Kafka {where} status.kafkaMetadataState to be {state}",
+        describe=f"Kafka {where} status.kafkaMetadataState to be {state}"
+        + (f" with a {warning} condition" if warning else ""),
         timeout=timeout,
         interval=POLL_S,
         diagnose=lambda: km.summary(last),

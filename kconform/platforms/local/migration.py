@@ -66,11 +66,13 @@ class LocalMigration:
         state = km.initial_state(kafka)
         try:
             config = km.config_state(state, annotation)
+            # A deleted controller pool goes first: its nodes must not win the ZooKeeper controller back.
+            self._prune_controllers(self._desired_controllers(kafka, pools, config))
             if km.destroys_zookeeper(state, annotation):
                 self._stop_zookeeper()
             if km.rolling_back(state, annotation):
                 self._delete_migration_znodes(deadline)
-            self._realise(kafka, pools, config, deadline)
+            self._realise(config, deadline)
             done = config == ConfigState.MIGRATION and self._migration_done(deadline)
             transition = km.next_state(state, annotation, done)
         except (KconformError, km.InvalidMetadataState) as err:
@@ -109,14 +111,14 @@ class LocalMigration:
             raise UsageError("strimzi.io/kraft: migration needs a KafkaNodePool with the controller role")
         return controllers
 
-    def _realise(
-        self, kafka: dict[str, Any], pools: Sequence[dict[str, Any]], config: ConfigState, deadline: float
-    ) -> None:
-        wanted = self._desired_controllers(kafka, pools, config)
+    def _prune_controllers(self, wanted: tuple[NodeSpec, ...]) -> None:
         for node in self.controllers:
             if node.node_id not in {c.node_id for c in wanted}:
                 self._remove_controller(node)
         self.controllers = wanted
+
+    def _realise(self, config: ConfigState, deadline: float) -> None:
+        wanted = self.controllers
         if wanted and self.zookeeper_cluster_id is None:
             self.zookeeper_cluster_id = self._read_cluster_id(deadline)
         for node in wanted:

@@ -209,7 +209,9 @@ class LocalPlatform:
             self._migrations[key] = LocalMigration(cluster, self.supervisor, self.work_dir)
         return self._migrations[key]
 
-    def wait_metadata_state(self, namespace: str, name: str, state: str, timeout: float) -> dict[str, Any]:
+    def wait_metadata_state(
+        self, namespace: str, name: str, state: str, timeout: float, *, warning: str | None = None
+    ) -> dict[str, Any]:
         """Reconcile the Kafka as the operator does, pass after pass, until status.kafkaMetadataState is
         `state`; a WaitTimeout names the state and the latest condition it reached."""
         kafka = self._resources.get(("Kafka", namespace, name))
@@ -225,11 +227,12 @@ class LocalPlatform:
                 if kind == "KafkaNodePool" and ns == namespace and self._cluster_of(r) == name
             ]
             migration.reconcile(kafka, pools, max(1.0, deadline - time.monotonic()))
-            return kafka["status"].get("kafkaMetadataState") == state
+            return kraft_migration.reached(kafka, state, warning)
 
         wait_until(
             reached,
-            describe=f"Kafka {namespace}/{name} status.kafkaMetadataState to be {state}",
+            describe=f"Kafka {namespace}/{name} status.kafkaMetadataState to be {state}"
+            + (f" with a {warning} condition" if warning else ""),
             timeout=timeout,
             interval=1.0,
             diagnose=lambda: kraft_migration.summary(kafka),
