@@ -32,7 +32,8 @@ from kconform.errors import AuthorizationFailed
 from kconform.traffic import ContinuousTraffic
 from kconform.versions import ZOOKEEPER
 
-pytestmark = pytest.mark.workflow("kraft-migration")
+# Only ZooKeeper cells (0.45.x) have a ZooKeeper cluster to migrate; 0.46 removed ZooKeeper and the migration.
+pytestmark = [pytest.mark.workflow("kraft-migration"), pytest.mark.modes(ZOOKEEPER)]
 
 # One state: at most one roll of every node of a pool plus one periodic reconciliation of the operator
 # (120 s by default); the local platform needs seconds.
@@ -53,8 +54,6 @@ class Migration:
     the documented procedure applied to it."""
 
     def __init__(self, cell, cluster_pool, request, names) -> None:
-        if cell.mode != ZOOKEEPER or not cell.profile.kraft_annotations:
-            pytest.skip("the migration starts from ZooKeeper: only the 0.45.x zookeeper cell has one")
         self.cell, self.pool, self.request, self.names = cell, cluster_pool, request, names
         self.platform = cluster_pool.platforms.get(cell.strimzi, cell.mode)
         self.admin = f"admin-{cluster_pool.config.run_id[:6]}"

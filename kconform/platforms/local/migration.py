@@ -75,6 +75,8 @@ class LocalMigration:
             self._realise(config, deadline)
             done = config == ConfigState.MIGRATION and self._migration_done(deadline)
             transition = km.next_state(state, annotation, done)
+        except _OutOfTime:
+            return  # cut short by the caller's deadline: like an interrupted reconciliation, it writes nothing
         except (KconformError, km.InvalidMetadataState) as err:
             status["kafkaMetadataState"] = state
             status["conditions"] = [_condition("NotReady", type(err).__name__, str(err))]
@@ -323,10 +325,14 @@ class LocalMigration:
         return found
 
 
+class _OutOfTime(WaitTimeout):
+    """The pass reached the deadline of the wait that runs it."""
+
+
 def _left(deadline: float) -> float:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise WaitTimeout("the reconciliation ran out of time")
+        raise _OutOfTime("the reconciliation ran out of time")
     return remaining
 
 
