@@ -162,4 +162,8 @@ def build(
     )
     for user in example_scram_users(settings, namespace):
         steps.append(Step(f"KafkaUser {user['metadata']['name']} (scram-sha-512)", manifest=user))
+    from kconform.platforms.kubernetes import migration_plan  # it builds on Step, defined here
+
+    if migration_plan.applies(settings):
+        steps.extend(migration_plan.steps(settings, namespace))
     return steps
