@@ -178,3 +178,37 @@ def test_a_migration_stuck_in_a_state_ends_in_a_timeout_naming_it_and_its_condit
     assert "to be KRaftDualWriting" in message
     assert "metadata state KRaftMigration" in message
     assert "NotReady True TimeoutException controllers cannot reach ZooKeeper" in message
+
+
+def test_node_roles_are_read_from_each_pool_pods_configuration(
+    platform: KubernetesPlatform, namespace: str, kafka: dict[str, Any]
+) -> None:
+    """Pods of node pools (strimzi.io/pool-name) and their per-node ConfigMaps in Strimzi's shape
+    (`server.config`, KafkaCluster.java:187): a broker in ZooKeeper mode has no process.roles."""
+    configs = {
+        f"{NAME}-kafka-0": "broker.id=0\nzookeeper.connect=cluster-zookeeper-client:2181\n",
+        f"{NAME}-controller-100": "node.id=100\nprocess.roles=controller\n",
+    }
+    for pod, config in configs.items():
+        pool = pod.split("-")[1]
+        labels = {resources.CLUSTER_LABEL: NAME, "strimzi.io/pool-name": pool}
+        platform.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": pod, "namespace": namespace, "labels": labels},
+                "data": {"server.config": config, "metadata.state": "1"},
+            }
+        )
+        platform.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": pod, "namespace": namespace, "labels": labels},
+                "spec": {"containers": [{"name": "kafka", "image": "kafka:never-pulled"}]},
+            }
+        )
+    assert platform.node_roles(namespace, NAME) == {
+        f"{NAME}-controller-100": ["controller"],
+        f"{NAME}-kafka-0": ["zookeeper-broker"],
+    }
