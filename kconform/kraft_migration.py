@@ -197,13 +197,14 @@ def parse_listing(output: str, path: str) -> list[str]:
     raise ValueError(f"ZooKeeper ls {path} gave no listing: {output[-300:]}")
 
 
-def has_warning(kafka: dict[str, Any] | None, reason: str) -> bool:
-    """Whether the status carries a Warning condition with this reason (StatusUtils.buildWarningCondition)."""
+def has_condition(kafka: dict[str, Any] | None, reason: str) -> bool:
+    """Whether the status carries a condition with this reason: a Warning (StatusUtils.buildWarningCondition)
+    such as KafkaMetadataStateWarning, or a NotReady naming the exception (e.g. InvalidResourceException)."""
     conditions = ((kafka or {}).get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Warning" and c.get("reason") == reason for c in conditions)
+    return any(c.get("reason") == reason and c.get("status") == "True" for c in conditions)
 
 
-def reached(kafka: dict[str, Any] | None, state: str, warning: str | None = None) -> bool:
-    """status.kafkaMetadataState is `state` (and, when asked, a Warning with reason `warning` is there)."""
+def reached(kafka: dict[str, Any] | None, state: str, reason: str | None = None) -> bool:
+    """status.kafkaMetadataState is `state` (and, when asked, a condition with `reason` is there)."""
     current = ((kafka or {}).get("status") or {}).get("kafkaMetadataState")
-    return current == state and (warning is None or has_warning(kafka, warning))
+    return current == state and (reason is None or has_condition(kafka, reason))

@@ -47,6 +47,7 @@ TLS, SCRAM = "tls", "scram"
 CONTROLLER = ["controller"]
 BROKER = ["broker"]
 ZK_BROKER = ["zookeeper-broker"]  # a broker in ZooKeeper mode runs without process.roles
+INVALID_RESOURCE = "InvalidResourceException"  # the NotReady reason: Strimzi's exception class name
 
 
 class Migration:
@@ -124,13 +125,13 @@ class Migration:
         """`kubectl annotate kafka <name> strimzi.io/kraft=<value> --overwrite`, as a server-side apply."""
         self.apply_kafka(mr.annotated(self.documents[0], value))
 
-    def reach(self, state: str, *, warning: str | None = None) -> dict[str, Any]:
+    def reach(self, state: str, *, reason: str | None = None) -> dict[str, Any]:
         """Wait for the state (timed since the previous one) and for clients to keep working in it."""
         started = time.monotonic()
         kafka = self.platform.wait_metadata_state(
-            self.kafka.namespace, self.kafka.name, state, STATE_TIMEOUT, warning=warning
+            self.kafka.namespace, self.kafka.name, state, STATE_TIMEOUT, reason=reason
         )
-        if warning is None:  # a transition: timed, under a label of its own when the state comes again
+        if reason is None:  # a transition: timed, under a label of its own when the state comes again
             label = state if state not in self.durations else f"{state} (again)"
             self.durations[label] = round(time.monotonic() - started, 1)
         assert self.traffic is not None
@@ -209,6 +210,14 @@ def test_migration_to_kraft_keeps_every_acknowledged_message(migration):
         migration.reach(km.KRAFT_MIGRATION)
         roles = migration.roles()
         assert CONTROLLER in roles.values(), roles
+    with allure.step(
+        "strimzi.io/kraft: enabled during the migration → refused, the state stays KRaftMigration"
+    ):
+        # The nodes' configuration falls back to ZooKeeper (KafkaMetadataStateManager.java:124-126), which
+        # refuses the controller pool (NodePoolUtils.java:161-175): the reconciliation fails, nothing rolls.
+        migration.annotate(km.ENABLED)
+        migration.reach(km.KRAFT_MIGRATION, reason=INVALID_RESOURCE)
+        migration.annotate(km.MIGRATION)
     with allure.step("metadata migrated, brokers rolled with the migration flag → KRaftDualWriting"):
         migration.reach(km.KRAFT_DUAL_WRITING)
         roles = migration.roles()
@@ -229,7 +238,7 @@ def test_migration_to_kraft_keeps_every_acknowledged_message(migration):
         assert sorted(migration.roles().values()) == [BROKER, CONTROLLER]
     with allure.step("strimzi.io/kraft: rollback in KRaft → stays KRaft with a warning (no way back)"):
         migration.annotate(km.ROLLBACK)
-        migration.reach(km.KRAFT, warning=km.WARNING_REASON)
+        migration.reach(km.KRAFT, reason=km.WARNING_REASON)
         migration.annotate(km.ENABLED)
     with allure.step("remove spec.zookeeper → the cluster keeps serving"):
         migration.apply_kafka(mr.without_zookeeper(migration.documents[0]))
@@ -247,7 +256,7 @@ def test_rollback_from_post_migration_returns_to_zookeeper(migration):
         migration.users_topics_and_traffic()
     with allure.step("strimzi.io/kraft: enabled on a ZooKeeper cluster → stays ZooKeeper with a warning"):
         migration.annotate(km.ENABLED)
-        migration.reach(km.ZOOKEEPER, warning=km.WARNING_REASON)
+        migration.reach(km.ZOOKEEPER, reason=km.WARNING_REASON)
     with allure.step(
         "controller pool and migration → KRaftMigration → KRaftDualWriting → KRaftPostMigration"
     ):
@@ -263,7 +272,7 @@ def test_rollback_from_post_migration_returns_to_zookeeper(migration):
         "strimzi.io/kraft: disabled in post-migration → stays KRaftPostMigration with a warning"
     ):
         migration.annotate(km.DISABLED)
-        migration.reach(km.KRAFT_POST_MIGRATION, warning=km.WARNING_REASON)
+        migration.reach(km.KRAFT_POST_MIGRATION, reason=km.WARNING_REASON)
     with allure.step("strimzi.io/kraft: rollback → brokers back on ZooKeeper → KRaftDualWriting"):
         migration.annotate(km.ROLLBACK)
         migration.reach(km.KRAFT_DUAL_WRITING)

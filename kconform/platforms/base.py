@@ -83,10 +83,10 @@ class Platform(Protocol):
 
     # --- the ZooKeeper-to-KRaft migration (0.45.x)
     def wait_metadata_state(
-        self, namespace: str, name: str, state: str, timeout: float, *, warning: str | None = None
+        self, namespace: str, name: str, state: str, timeout: float, *, reason: str | None = None
     ) -> dict[str, Any]:
-        """Wait until the Kafka's status.kafkaMetadataState is `state` (and, with `warning`, a Warning
-        condition of that reason is there); a WaitTimeout names the state and the latest condition reached."""
+        """Wait until the Kafka's status.kafkaMetadataState is `state` (and, with `reason`, a condition of
+        that reason is there); a WaitTimeout names the state and the latest condition reached."""
         ...
 
     def zookeeper_children(self, namespace: str, cluster: str, path: str) -> list[str]:

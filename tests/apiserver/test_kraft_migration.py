@@ -156,8 +156,8 @@ def test_an_invalid_annotation_is_awaited_as_its_warning(
         platform, namespace, [_status(km.ZOOKEEPER), _status(km.ZOOKEEPER, _condition("Ready"), warning)]
     )
     platform.apply(mr.annotated(kafka, km.ENABLED))
-    found = platform.wait_metadata_state(namespace, NAME, km.ZOOKEEPER, timeout=60, warning=km.WARNING_REASON)
-    assert km.has_warning(found, km.WARNING_REASON)
+    found = platform.wait_metadata_state(namespace, NAME, km.ZOOKEEPER, timeout=60, reason=km.WARNING_REASON)
+    assert km.has_condition(found, km.WARNING_REASON)
 
 
 def test_a_migration_stuck_in_a_state_ends_in_a_timeout_naming_it_and_its_condition(

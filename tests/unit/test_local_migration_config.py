@@ -102,3 +102,36 @@ def test_controller_in_kraft_is_disconnected_from_zookeeper() -> None:
         "inter.broker.listener.name",
     } & set(found)
     assert topology.REPLICATION not in found["listener.security.protocol.map"]
+
+
+def test_controller_pools_are_refused_while_the_configuration_is_zookeeper() -> None:
+    """NodePoolUtils.validateZooKeeperBasedProcessRoles (0.45.2, :161-175): with the configuration state ZK
+    (e.g. `enabled` during KRaftMigration, KafkaMetadataStateManager.java:124-126) a controller pool fails the
+    reconciliation, so nothing is rolled; with PRE_MIGRATION on it is the migration's controller quorum."""
+    from types import SimpleNamespace
+
+    from kconform.platforms.local.migration import InvalidResourceException, LocalMigration
+
+    cluster = SimpleNamespace(topology=ZK, zookeeper_connect=ZK_CONNECT)
+    migration = LocalMigration(cluster, supervisor=None, work_dir=None)  # type: ignore[arg-type]
+    controllers = {
+        "metadata": {
+            "name": "controller",
+            "labels": {"strimzi.io/cluster": "c"},
+            "annotations": {"strimzi.io/next-node-ids": "[100-199]"},
+        },
+        "spec": {"replicas": 1, "roles": ["controller"]},
+    }
+    brokers = {
+        "metadata": {
+            "name": "kafka",
+            "labels": {"strimzi.io/cluster": "c"},
+            "annotations": {"strimzi.io/next-node-ids": "[0-99]"},
+        },
+        "spec": {"replicas": 1, "roles": ["broker"]},
+    }
+    with pytest.raises(InvalidResourceException, match="controller"):
+        migration._desired_controllers(KAFKA, [brokers, controllers], ConfigState.ZK)
+    assert migration._desired_controllers(KAFKA, [brokers], ConfigState.ZK) == ()
+    (controller,) = migration._desired_controllers(KAFKA, [brokers, controllers], ConfigState.PRE_MIGRATION)
+    assert (controller.node_id, controller.roles) == (100, ("controller",))

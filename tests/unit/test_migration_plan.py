@@ -24,7 +24,15 @@ def test_the_zookeeper_cell_plans_the_migration_and_the_rollback(capsys: pytest.
         for s in planned
         if s.get("manifest", {}).get("kind") == "Kafka" and "annotate" in s["describe"]
     ]
-    assert annotations == [km.MIGRATION, km.ENABLED, km.ROLLBACK, km.ROLLBACK, km.DISABLED]
+    assert annotations == [
+        km.MIGRATION,
+        km.ENABLED,
+        km.MIGRATION,
+        km.ENABLED,
+        km.ROLLBACK,
+        km.ROLLBACK,
+        km.DISABLED,
+    ]
     waits = [
         s["describe"].split("is ", 1)[1].split(" ")[0]
         for s in planned
@@ -32,6 +40,7 @@ def test_the_zookeeper_cell_plans_the_migration_and_the_rollback(capsys: pytest.
     ]
     assert waits == [
         km.ZOOKEEPER,
+        km.KRAFT_MIGRATION,
         km.KRAFT_MIGRATION,
         km.KRAFT_DUAL_WRITING,
         km.KRAFT_POST_MIGRATION,

@@ -42,7 +42,7 @@ def wait_for_state(
     where: str,
     state: str,
     timeout: float,
-    warning: str | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """Poll the Kafka until status.kafkaMetadataState is `state`, reporting each change of state or latest
     condition. A NotReady on the way is shown, not final: the operator retries a failed reconciliation."""
@@ -56,12 +56,12 @@ def wait_for_state(
         if now != shown:
             shown = now
             progress.report(f"waiting for Kafka {where} to reach {state}: {now}")
-        return last if km.reached(last, state, warning) else None
+        return last if km.reached(last, state, reason) else None
 
     return wait_until(
         check,
         describe=f"Kafka {where} status.kafkaMetadataState to be {state}"
-        + (f" with a {warning} condition" if warning else ""),
+        + (f" with a {reason} condition" if reason else ""),
         timeout=timeout,
         interval=POLL_S,
         diagnose=lambda: km.summary(last),

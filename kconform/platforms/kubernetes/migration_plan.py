@@ -34,8 +34,8 @@ def _apply(describe: str, manifest: dict[str, Any], *notes: str) -> Step:
     )
 
 
-def _wait(state: str, *, warning: bool = False) -> Step:
-    what = f"{state} with a {km.WARNING_REASON} condition (the state does not move)" if warning else state
+def _wait(state: str, *, reason: str | None = None) -> Step:
+    what = f"{state} with a {reason} condition (the state does not move)" if reason else state
     return Step(f"[{WORKFLOW}] wait until status.kafkaMetadataState is {what}")
 
 
@@ -67,7 +67,14 @@ def steps(settings: KubeSettings, namespace: str) -> list[Step]:
             f"{tag} annotate Kafka {CLUSTER} {km.ANNOTATION}={km.MIGRATION}",
             mr.annotated(kafka, km.MIGRATION),
         ),
-        *(_wait(state) for state in (km.KRAFT_MIGRATION, km.KRAFT_DUAL_WRITING, km.KRAFT_POST_MIGRATION)),
+        _wait(km.KRAFT_MIGRATION),
+        _apply(
+            f"{tag} annotate {km.ANNOTATION}={km.ENABLED} during the migration (refused)",
+            mr.annotated(kafka, km.ENABLED),
+        ),
+        _wait(km.KRAFT_MIGRATION, reason="InvalidResourceException"),
+        _apply(f"{tag} annotate {km.ANNOTATION}={km.MIGRATION} again", mr.annotated(kafka, km.MIGRATION)),
+        *(_wait(state) for state in (km.KRAFT_DUAL_WRITING, km.KRAFT_POST_MIGRATION)),
         _apply(
             f"{tag} annotate Kafka {CLUSTER} {km.ANNOTATION}={km.ENABLED}", mr.annotated(kafka, km.ENABLED)
         ),
@@ -77,7 +84,7 @@ def steps(settings: KubeSettings, namespace: str) -> list[Step]:
             f"{tag} annotate {km.ANNOTATION}={km.ROLLBACK} in KRaft (refused)",
             mr.annotated(kafka, km.ROLLBACK),
         ),
-        _wait(km.KRAFT, warning=True),
+        _wait(km.KRAFT, reason=km.WARNING_REASON),
         _apply(
             f"{tag} Kafka {CLUSTER} without spec.zookeeper",
             mr.without_zookeeper(mr.annotated(kafka, km.ENABLED)),

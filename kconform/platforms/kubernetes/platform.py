@@ -243,11 +243,11 @@ class KubernetesPlatform:
         )
 
     def wait_metadata_state(
-        self, namespace: str, name: str, state: str, timeout: float, *, warning: str | None = None
+        self, namespace: str, name: str, state: str, timeout: float, *, reason: str | None = None
     ) -> dict[str, Any]:
         """Wait for the operator to report `state` in status.kafkaMetadataState (progress shows each change)."""
         return metadata_state.wait_for_state(
-            lambda: self.get("Kafka", namespace, name), f"{namespace}/{name}", state, timeout, warning
+            lambda: self.get("Kafka", namespace, name), f"{namespace}/{name}", state, timeout, reason
         )
 
     def zookeeper_children(self, namespace: str, cluster: str, path: str) -> list[str]:

@@ -42,6 +42,10 @@ from kconform.waits import wait_until
 CLUSTER_METADATA_DIR = "__cluster_metadata-0"
 
 
+class InvalidResourceException(PlatformError):
+    """Strimzi's refusal of a Kafka's node pools (its exception's name becomes the NotReady reason)."""
+
+
 class LocalMigration:
     """The migration state of one running LocalKafka: which controllers run, with which configuration."""
 
@@ -94,6 +98,14 @@ class LocalMigration:
         self, kafka: dict[str, Any], pools: Sequence[dict[str, Any]], config: ConfigState
     ) -> tuple[NodeSpec, ...]:
         if not config.at_least(ConfigState.PRE_MIGRATION):
+            # A ZooKeeper-configured cluster refuses controller pools (0.45.2 KafkaClusterCreator.java:366 passes
+            # isPreMigrationToKRaft as useKRaft; NodePoolUtils.java:92, :161-175): the reconciliation fails
+            # before anything rolls, as the documented procedure warns (proc-deploy-migrate-kraft.adoc:88-92).
+            refused = [p["metadata"]["name"] for p in pools if "controller" in p["spec"]["roles"]]
+            if refused:
+                raise InvalidResourceException(
+                    f"KafkaNodePool {', '.join(refused)}: a ZooKeeper-based cluster allows only the broker role"
+                )
             return ()
         # Node IDs as the KRaft cluster will have them: every pool, brokers' IDs unchanged.
         as_kraft = copy.deepcopy(kafka)

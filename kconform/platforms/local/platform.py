@@ -210,7 +210,7 @@ class LocalPlatform:
         return self._migrations[key]
 
     def wait_metadata_state(
-        self, namespace: str, name: str, state: str, timeout: float, *, warning: str | None = None
+        self, namespace: str, name: str, state: str, timeout: float, *, reason: str | None = None
     ) -> dict[str, Any]:
         """Reconcile the Kafka as the operator does, pass after pass, until status.kafkaMetadataState is
         `state`; a WaitTimeout names the state and the latest condition it reached."""
@@ -227,12 +227,12 @@ class LocalPlatform:
                 if kind == "KafkaNodePool" and ns == namespace and self._cluster_of(r) == name
             ]
             migration.reconcile(kafka, pools, max(1.0, deadline - time.monotonic()))
-            return kraft_migration.reached(kafka, state, warning)
+            return kraft_migration.reached(kafka, state, reason)
 
         wait_until(
             reached,
             describe=f"Kafka {namespace}/{name} status.kafkaMetadataState to be {state}"
-            + (f" with a {warning} condition" if warning else ""),
+            + (f" with a {reason} condition" if reason else ""),
             timeout=timeout,
             interval=1.0,
             diagnose=lambda: kraft_migration.summary(kafka),
