@@ -137,7 +137,7 @@ def test_the_workflows_matrix_invocation_is_what_kconform_matrix_accepts() -> No
     parser = argparse.ArgumentParser(prog="kconform")
     matrix_command.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(shlex.split(invocation[1])[1:])
-    assert args.format == "json" and args.profile is None
+    assert args.format == "json" and args.profiles is None
 
 
 def test_nightly_cells_upload_reports_and_publish_deploys_pages() -> None:
