@@ -11,6 +11,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+from kconform import options
+
 # The folder that holds the `kconform` package: site-packages when installed, the checkout otherwise.
 PACKAGES_ROOT = Path(__file__).resolve().parent.parent
 # The source checkout kconform runs from, or None when it is installed (developers' and CI's layout).
@@ -53,7 +55,7 @@ def default_crd_root() -> Path | None:
     KCONFORM_CRD_DIR (a folder of <strimzi-version>/ subfolders) wins; else ../shared/strimzi-crds beside
     the checkout, where the project's CI and developers have it; else what kconform.crds downloaded.
     """
-    override = os.environ.get("KCONFORM_CRD_DIR")
+    override = options.from_environment().get("crd_dir")
     if override:
         return Path(override).expanduser()
     downloaded = cache_dir() / "crds"  # filled by kconform.crds on first use
