@@ -9,7 +9,6 @@ downloaded file must match the SHA-256 pinned here, which is the digest of
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from kconform import fetch, options, paths
@@ -46,7 +45,7 @@ FIX = (
 
 
 def base_url() -> str:
-    return os.environ.get(STRIMZI_URL_ENV, DEFAULT_STRIMZI_URL).rstrip("/")
+    return (options.setting(STRIMZI_URL_ENV) or DEFAULT_STRIMZI_URL).rstrip("/")
 
 
 def crd_url(version: str, file: str) -> str:

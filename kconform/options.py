@@ -268,13 +268,69 @@ def flags_given(argv: Iterable[str]) -> bool:
     return any(arg.split("=", 1)[0] in names for arg in argv)
 
 
+@dataclass(frozen=True)
+class Setting:
+    """An environment-only setting (no command-line flag): where things are, mirrors, images, budgets."""
+
+    env: str
+    help: str
+    default: str = "-"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "KCONFORM_CACHE", "cache folder: Kafka jars, tools, CRDs, bridge distributions", "~/.cache/kconform"
+    ),
+    Setting(
+        "KCONFORM_JAVA_HOME", "a JDK to run brokers and the bridge with (local)", "java on PATH, /usr/lib/jvm"
+    ),
+    Setting(
+        "KCONFORM_BRIDGE_HOME", "an unpacked HTTP bridge: a folder holding <version>/, or one distribution"
+    ),
+    Setting("KCONFORM_BRIDGE_URL", "mirror of Maven Central's kafka-bridge folder", "Maven Central"),
+    Setting(
+        "KCONFORM_STRIMZI_URL", "mirror of Strimzi's repository for the CRDs", "raw.githubusercontent.com"
+    ),
+    Setting("KCONFORM_STRIMZI_FILES", "folder of pre-downloaded Strimzi release files (kubernetes)"),
+    Setting("KCONFORM_CLUSTER_NAME", "name of the kind cluster kconform creates", "kconform"),
+    Setting(
+        "KCONFORM_KIND_NODE_IMAGE", "kind node image replacing the pinned one", "the profile's newest pinned"
+    ),
+    Setting("KCONFORM_K3S_IMAGE", "k3s image replacing rancher/k3s:v<kubernetes>-k3s1"),
+    Setting("KCONFORM_CLIENT_IMAGE", "image of the client pod for internal listeners", "python:3.11-slim"),
+    Setting("KCONFORM_CLIENT_PIP_INSTALL", "0: the client image already has kafka-python", "1"),
+    Setting(
+        "KCONFORM_SETUP_SCALE", "multiplies the kubernetes setup budgets (create, install, operator)", "1"
+    ),
+)
+_SETTING_NAMES = frozenset(setting.env for setting in SETTINGS)
+
 # Set by kconform for its own processes, not by users: one run id for `kconform run`, its pytest and the
-# xdist workers (each process's resources carry it).
+# xdist workers (each process's resources carry it); the run id whose preflight `kconform run` already did;
+# a test session's file of password digests (fixtures.secret_ledger).
 RUN_ID_ENV = "KCONFORM_RUN_ID"
+PREFLIGHT_ENV = "KCONFORM_PREFLIGHT"
+SECRET_LEDGER_ENV = "KCONFORM_SECRET_LEDGER"  # noqa: S105 (a variable name, not a secret)
+_INTERNAL_NAMES = frozenset({RUN_ID_ENV, PREFLIGHT_ENV, SECRET_LEDGER_ENV})
+
+
+def setting(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The value of an environment-only setting or of kconform's own process markers (None when unset or
+    empty); a name that is not declared above is a programming error."""
+    if name not in _SETTING_NAMES and name not in _INTERNAL_NAMES:
+        raise KeyError(f"{name} is not a declared kconform setting (kconform.options.SETTINGS)")
+    return (os.environ if env is None else env).get(name) or None
 
 
 def run_id_from_environment(env: Mapping[str, str] | None = None) -> str | None:
-    return (os.environ if env is None else env).get(RUN_ID_ENV) or None
+    return setting(RUN_ID_ENV, env)
+
+
+def settings_markdown() -> str:
+    """README's list of environment-only settings."""
+    lines = ["| environment | default | what it does |", "|---|---|---|"]
+    lines += [f"| `{s.env}` | {s.default} | {s.help} |" for s in SETTINGS]
+    return "\n".join(lines)
 
 
 def markdown_table(options: Sequence[Option] = OPTIONS) -> str:

@@ -42,7 +42,7 @@ RUN_INI = SCENARIOS_DIR / "kconform-run.ini"
 
 def cache_dir() -> Path:
     """Per-user cache for jars, tools and bridge distributions (KCONFORM_CACHE overrides)."""
-    override = os.environ.get("KCONFORM_CACHE")
+    override = options.setting("KCONFORM_CACHE")
     if override:
         return Path(override).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

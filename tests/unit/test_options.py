@@ -4,6 +4,7 @@ and README's option list all come from it, with one default per option."""
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import re
 from pathlib import Path
@@ -140,3 +141,76 @@ def test_an_option_needs_one_line_to_reach_every_surface() -> None:
             parser.add_argument(option.flag, *option.aliases, **options._argparse_kwargs(option, option.dest))
     assert parser.parse_args(["--image-registry", "r.example"]).image_registry == "r.example"
     assert "`KCONFORM_IMAGE_REGISTRY`" in options.markdown_table(table)
+
+
+SETTINGS_START, SETTINGS_END = (
+    "<!-- settings:start (generated from kconform/options.py) -->",
+    "<!-- settings:end -->",
+)
+
+
+def test_readme_lists_exactly_the_environment_settings() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert SETTINGS_START in text and SETTINGS_END in text
+    assert text.split(SETTINGS_START, 1)[1].split(SETTINGS_END, 1)[0].strip() == options.settings_markdown()
+
+
+def _environment_reads(tree: ast.AST) -> list[ast.AST]:
+    """`os.environ.get(X)` / `environ.get(X)` / `os.environ[X]` (read) / `os.getenv(X)` calls and subscripts."""
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        target = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+            owner = ast.unparse(node.func.value)
+            if (node.func.attr == "get" and owner.endswith("environ")) or ast.unparse(
+                node.func
+            ) == "os.getenv":
+                target = node.args[0]
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Load)
+            and ast.unparse(node.value).endswith("environ")
+        ):
+            target = node.slice
+        if target is None:
+            continue
+        name = target.value if isinstance(target, ast.Constant) else ast.unparse(target)
+        if str(name).startswith("KCONFORM_") or str(name).endswith("_ENV"):
+            found.append(node)
+    return found
+
+
+def test_the_environment_is_read_in_one_module() -> None:
+    """kconform's own environment variables are read only by kconform.options (the option table's twins,
+    SETTINGS and the process markers); elsewhere they go through `options.setting(NAME)`."""
+    offenders = []
+    declared = {s.env for s in options.SETTINGS} | {options.RUN_ID_ENV, options.PREFLIGHT_ENV}
+    declared |= {options.SECRET_LEDGER_ENV}
+    for folder in ("kconform", "fixtures"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*.py")):
+            if path == PROJECT_ROOT / "kconform" / "options.py":
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            offenders += [f"{path.relative_to(PROJECT_ROOT)}:{n.lineno}" for n in _environment_reads(tree)]
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.Call)
+                    and ast.unparse(node.func) == "options.setting"
+                    and isinstance(node.args[0], ast.Constant)
+                ):
+                    assert node.args[0].value in declared, f"{path}:{node.lineno} {node.args[0].value}"
+    assert offenders == []
+
+
+def test_the_environment_check_finds_a_read() -> None:
+    tree = ast.parse(
+        'import os\nx = os.environ.get("KCONFORM_X")\ny = os.environ[NAME_ENV]\nz = os.environ.get("HOME")'
+    )
+    assert len(_environment_reads(tree)) == 2
+
+
+def test_an_undeclared_setting_is_refused() -> None:
+    with pytest.raises(KeyError, match="not a declared kconform setting"):
+        options.setting("KCONFORM_NOT_A_SETTING")
+    assert options.setting("KCONFORM_CACHE", env={"KCONFORM_CACHE": "/c"}) == "/c"
+    assert options.setting("KCONFORM_CACHE", env={"KCONFORM_CACHE": ""}) is None
