@@ -50,7 +50,7 @@ class Option:
             return self.default_text
         if self.kind == "flag":
             return "off"
-        return "-" if self.default is None else str(self.default)
+        return "none" if self.default is None else str(self.default)
 
     def full_help(self) -> str:
         parts = [f"default: {self.documented_default}"]
@@ -95,6 +95,7 @@ OPTIONS: tuple[Option, ...] = (
         default_text="every mode the profile supports",
         commands=("run", "plan", PYTEST),
         kind="append",
+        metavar="MODE",
     ),
     Option(
         "--provider",
@@ -122,6 +123,7 @@ OPTIONS: tuple[Option, ...] = (
         "context",
         "kubeconfig context (provider existing)",
         env="KCONFORM_CONTEXT",
+        default_text="the kubeconfig's current context",
         commands=("run", "plan", "doctor", "clean", PYTEST),
         platforms=(KUBERNETES,),
     ),
@@ -329,7 +331,7 @@ def run_id_from_environment(env: Mapping[str, str] | None = None) -> str | None:
 def settings_markdown() -> str:
     """README's list of environment-only settings."""
     lines = ["| environment | default | what it does |", "|---|---|---|"]
-    lines += [f"| `{s.env}` | {s.default} | {s.help} |" for s in SETTINGS]
+    lines += [f"| `{s.env}` | {_md(s.default)} | {_md(s.help)} |" for s in SETTINGS]
     return "\n".join(lines)
 
 
@@ -342,9 +344,14 @@ def markdown_table(options: Sequence[Option] = OPTIONS) -> str:
     for option in options:
         flags = ", ".join(f"`{name}`" for name in (option.flag, *option.aliases))
         if option.choices:
-            flags += f" `{'|'.join(option.choices)}`"
+            flags += f" ({', '.join(option.choices)})"
         lines.append(
-            f"| {flags} | {f'`{option.env}`' if option.env else '-'} | {option.documented_default} "
-            f"| {', '.join(option.commands)} | {', '.join(option.platforms)} | {option.help} |"
+            f"| {flags} | {f'`{option.env}`' if option.env else '-'} | {_md(option.documented_default)} "
+            f"| {', '.join(option.commands)} | {', '.join(option.platforms)} | {_md(option.help)} |"
         )
     return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Plain text safe in a Markdown table cell (no HTML tags, no column breaks)."""
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")

@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("installed-wheel"
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 README = CHECKOUT / "README.md"
+SOURCE_FILES = ("pyproject.toml", "setup.py", "README.md", "kconform", "fixtures", "scenarios", "manifests")
 BUILD_TIMEOUT_S = 600.0
 INSTALL_TIMEOUT_S = 900.0
 RUN_TIMEOUT_S = 900.0
@@ -83,9 +84,17 @@ def _wheelhouse_install(python: str, wheel: Path) -> None:
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     work = tmp_path_factory.mktemp("installed")
+    # Built from a copy of what the sdist is made of, so the build writes nothing into the checkout.
+    source = work / "source"
+    for name in SOURCE_FILES:
+        if (CHECKOUT / name).is_dir():
+            shutil.copytree(CHECKOUT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy2(CHECKOUT / name, source / name)
     dist = work / "dist"
     # sdist first, then the wheel built from the sdist: both carry what a run needs
-    _run([sys.executable, "-m", "build", "--outdir", str(dist), str(CHECKOUT)], BUILD_TIMEOUT_S)
+    _run([sys.executable, "-m", "build", "--outdir", str(dist), str(source)], BUILD_TIMEOUT_S)
     (wheel,) = dist.glob("kconform-*.whl")
     (sdist,) = dist.glob("kconform-*.tar.gz")
     venv = work / "venv"
