@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     if stale.exists():
         stale.unlink()  # a record left by an earlier run must not stand for this one
     # The child pytest trusts this preflight (same run id) instead of repeating it.
-    env = dict(os.environ, KCONFORM_RUN_ID=config.run_id, KCONFORM_PREFLIGHT=config.run_id)
+    env = {**os.environ, options.RUN_ID_ENV: config.run_id, options.PREFLIGHT_ENV: config.run_id}
     argv = pytest_argv(config, args.workers, extra)
     code = _run_pytest(argv, env)
     mapped = _PYTEST_EXIT.get(code, 1)
