@@ -78,6 +78,8 @@ def _wheelhouse_install(python: str, wheel: Path) -> None:
         if first.returncode == 0:
             return
         _run([python, "-m", "pip", "wheel", "-q", "--wheel-dir", str(house), str(wheel)], INSTALL_TIMEOUT_S)
+        for own in house.glob("kconform-*.whl"):
+            own.unlink()  # only dependencies are kept: each run installs the wheel it just built
     _run(offline, INSTALL_TIMEOUT_S)
 
 
