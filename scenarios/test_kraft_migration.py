@@ -21,16 +21,16 @@ from typing import Any
 import allure
 import pytest
 
-from fixtures.cluster import KafkaCluster, running
-from fixtures.plugin import remember_cluster
-from fixtures.results import attach_data
-from fixtures.scram import ScramCluster
 from kconform import kraft_migration as km
 from kconform import migration_resources as mr
 from kconform import resources
 from kconform.errors import AuthorizationFailed
 from kconform.traffic import ContinuousTraffic
 from kconform.versions import ZOOKEEPER
+from kconform_fixtures.cluster import KafkaCluster, running
+from kconform_fixtures.plugin import remember_cluster
+from kconform_fixtures.results import attach_data
+from kconform_fixtures.scram import ScramCluster
 
 # Only ZooKeeper cells (0.45.x) have a ZooKeeper cluster to migrate; 0.46 removed ZooKeeper and the migration.
 pytestmark = [pytest.mark.workflow("kraft-migration"), pytest.mark.modes(ZOOKEEPER)]

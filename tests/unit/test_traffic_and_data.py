@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.results import DATA_PROPERTY, ResultsRecorder, attach_data
 from kconform.errors import BrokerUnreachable
 from kconform.report.conformance import read_conformance, write_conformance
 from kconform.report.model import RunRecord, TestResult
 from kconform.traffic import ContinuousTraffic, Ledger, account
+from kconform_fixtures.results import DATA_PROPERTY, ResultsRecorder, attach_data
 
 
 def _ledger(acks: dict[str, tuple[int, int]], reads: list[tuple[str, int, int]], sent: list[str]) -> Ledger:
