@@ -33,7 +33,12 @@ from kconform_fixtures.results import attach_data
 from kconform_fixtures.scram import ScramCluster
 
 # Only ZooKeeper cells (0.45.x) have a ZooKeeper cluster to migrate; 0.46 removed ZooKeeper and the migration.
-pytestmark = [pytest.mark.workflow("kraft-migration"), pytest.mark.modes(ZOOKEEPER)]
+# Each test passes up to ten states, each bounded by STATE_TIMEOUT: the run's default per-test timeout is too short.
+pytestmark = [
+    pytest.mark.workflow("kraft-migration"),
+    pytest.mark.modes(ZOOKEEPER),
+    pytest.mark.timeout(2400),
+]
 
 # One state: at most one roll of every node of a pool plus one periodic reconciliation of the operator
 # (120 s by default); the local platform needs seconds.
