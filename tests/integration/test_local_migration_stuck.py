@@ -93,4 +93,4 @@ def test_controllers_that_cannot_reach_zookeeper_end_in_a_timeout_naming_the_sta
     latest = kafka["status"]["conditions"][-1]
     assert latest["type"] == "NotReady"
     assert f"metadata state {state}; latest condition: NotReady True {latest['reason']}" in message
-    assert "100" in latest["message"]  # the controller (node 100) that failed: exited, or cut off restarting
+    assert " ".join(latest["message"].split())[:80] in message  # and the condition's own words
