@@ -31,6 +31,7 @@ class RunConfig:
     context    kubeconfig context for provider existing
     workflows  run only these workflows (None: every workflow)
     external_host  where this machine reaches node ports on provider existing (None: a node's address)
+    image_registry kubernetes: the registry (mirror) every image kconform causes to be pulled comes from
     """
 
     platform: str = "local"
@@ -46,6 +47,7 @@ class RunConfig:
     context: str | None = None
     workflows: tuple[str, ...] | None = None
     external_host: str | None = None
+    image_registry: str | None = None
 
     def cells(self) -> list[tuple[versions.Profile, str]]:
         """Every (profile, mode) this run covers, in table order."""
@@ -83,6 +85,7 @@ def build(
     context: str | None = None,
     workflows: Sequence[str] | None = None,
     external_host: str | None = None,
+    image_registry: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
     """Merge explicit values over KCONFORM_* environment variables over defaults, and validate."""
@@ -128,4 +131,5 @@ def build(
         context=context or env.get("KCONFORM_CONTEXT"),
         workflows=workflow_table.check(chosen_workflows) if chosen_workflows else None,
         external_host=external_host or env.get("KCONFORM_EXTERNAL_HOST") or None,
+        image_registry=image_registry or env.get("KCONFORM_IMAGE_REGISTRY") or None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 import yaml
@@ -11,7 +12,7 @@ import yaml
 from kconform import versions
 from kconform.errors import UsageError
 from kconform.platforms.kubernetes import runplan
-from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings
+from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings, client_image_from
 from kconform.schemas import SchemaSet
 
 
@@ -37,15 +38,23 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="Kubernetes version of a created cluster (default: the profile's newest pinned one)",
     )
+    parser.add_argument(
+        "--image-registry",
+        default=None,
+        help="pull every image from this registry mirror (env KCONFORM_IMAGE_REGISTRY)",
+    )
     parser.add_argument("--run-id", default="plan")
     parser.add_argument("--format", default="text", choices=("text", "json"))
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> KubeSettings:
+    """The settings a run with these options and this environment would use (the client pod's image and
+    the mirror from KCONFORM_* as `kconform run` reads them)."""
     profile = versions.profile(args.profile)
     mode = args.mode or profile.modes[0]
     versions.check_mode(profile, mode)
+    registry = getattr(args, "image_registry", None) or os.environ.get("KCONFORM_IMAGE_REGISTRY") or None
     return KubeSettings(
         profile=profile,
         run_id=args.run_id,
@@ -54,6 +63,8 @@ def settings_from(args: argparse.Namespace) -> KubeSettings:
         install=args.install or (INSTALLED if args.provider == "existing" else "helm"),
         context=args.context or ("plan-context" if args.provider == "existing" else None),
         kubernetes_version=args.kubernetes_version,
+        image_registry=registry,
+        client_image=client_image_from(os.environ, registry),
     )
 
 
@@ -73,6 +84,8 @@ def render_text(steps: list[runplan.Step]) -> str:
             lines.append("$ " + " ".join(step.argv))
         if step.url is not None:
             lines.append(f"# apply every document of {step.url}")
+        for role, reference in (step.images or {}).items():
+            lines.append(f"#    {reference}    ({role})")
         if step.manifest is not None:
             lines.append(yaml.safe_dump(step.manifest, sort_keys=False).rstrip())
         blocks.append("\n".join(lines))

@@ -46,6 +46,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="where this machine reaches node ports (provider existing; default: a node's address)",
     )
     parser.add_argument("--install", choices=("helm", "yaml"), default=None, help="how Strimzi is installed")
+    parser.add_argument(
+        "--image-registry",
+        default=None,
+        help="kubernetes: pull every image kconform causes to be pulled from this registry mirror",
+    )
     parser.add_argument("--reports", default=None, help="report folder (default: reports)")
     parser.add_argument("--keep", action="store_true", default=None, help="keep what the run created")
     parser.add_argument(
@@ -128,6 +133,7 @@ def pytest_argv(config: run_config.RunConfig, workers: str | None, extra: list[s
         ("--context", config.context),
         ("--external-host", config.external_host),
         ("--install", config.install),
+        ("--image-registry", config.image_registry),
     ):
         if value and (config.platform == "kubernetes" or flag == "--install"):
             argv += [flag, value]
@@ -189,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
         context=args.context,
         workflows=getattr(args, "workflow", None),
         external_host=getattr(args, "external_host", None),
+        image_registry=getattr(args, "image_registry", None),
     )
     extra = list(getattr(args, "extra", []))
     profile_asked = bool(args.profile or os.environ.get("KCONFORM_PROFILE"))

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from kconform.platforms.kubernetes import images
 from kconform.platforms.kubernetes.settings import KubeSettings
 
 CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
@@ -52,6 +53,9 @@ def helm_command(settings: KubeSettings, context: str | None, helm: str = "helm"
         argv += ["--set-json", "watchNamespaces=" + _json_list(settings.watch_namespaces)]
     else:
         argv += ["--set", "watchAnyNamespace=true"]
+    if settings.image_registry:
+        # The chart's default registry of every image it names (values.yaml defaultImageRegistry; 0.45.2, 1.2.0).
+        argv += ["--set", f"defaultImageRegistry={settings.image_registry}"]
     if context:
         argv += ["--kube-context", context]
     return argv
@@ -159,9 +163,10 @@ def delete_watched_bindings(kube: Any, operator_namespace: str) -> list[str]:
 
 
 def release_documents(documents: list[dict[str, Any]], settings: KubeSettings) -> list[dict[str, Any]]:
-    """The release YAML ready to apply: moved to the operator namespace, watching what the settings say, with
-    the bindings for the watched namespaces."""
+    """The release YAML ready to apply: moved to the operator namespace, watching what the settings say, its
+    images at --image-registry, with the bindings for the watched namespaces."""
     moved = watch_env(rewrite_namespace(documents, settings.operator_namespace), settings)
+    images.mirror_release(moved, settings.image_registry)
     return [_marked(d, settings.operator_namespace) for d in moved] + watched_bindings(moved, settings)
 
 
