@@ -381,7 +381,7 @@ def test_client_pod_gets_the_kafka_python_release_the_harness_runs() -> None:
     assert ScramClient is not None
     shipped = zipfile.ZipFile(io.BytesIO(client_pod.kafka_python_zip()))
     assert shipped.read("kafka/net/sasl/scram.py") == Path(scram.__file__).read_bytes()
-    assert client_pod.KAFKA_PYTHON_VERSION == metadata.version("kafka-python")
+    assert metadata.version("kafka-python") == client_pod.KAFKA_PYTHON_VERSION
 
 
 def test_a_request_or_jaas_config_is_redacted() -> None:
