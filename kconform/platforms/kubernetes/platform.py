@@ -42,7 +42,7 @@ CLIENT_POD_TIMEOUT_S = 300.0
 CLIENT_POD_HINT = (
     "the client pod pulls its image (KCONFORM_CLIENT_IMAGE, default python:3.11-slim from Docker Hub, or from "
     "--image-registry) and unpacks the kafka-python kconform ships with its code; without access to that "
-    "registry set --image-registry to a mirror, or KCONFORM_CLIENT_IMAGE to an image with python 3.9+"
+    "registry set --image-registry to a mirror, or KCONFORM_CLIENT_IMAGE to an image with python 3"
 )
 BRIDGE_CONTAINER = "bridge"  # manifests/sidecar/bridge-pod.yaml
 

@@ -128,7 +128,7 @@ class KubeSettings:
 def client_image_from(env: Mapping[str, str], registry: str | None) -> str:
     """The client pod's image (KCONFORM_CLIENT_IMAGE, else python:3.11-slim) at the mirror, if one is given
     (like every image kconform causes to be pulled). kafka-python travels with kconform's client code (client_pod), so any image with a
-    `python` 3.9+ works and nothing is installed at start; KCONFORM_CLIENT_PIP_INSTALL is obsolete: 0 is
+    `python` 3 (tested with 3.11) works and nothing is installed at start; KCONFORM_CLIENT_PIP_INSTALL is obsolete: 0 is
     accepted (it asked for what is now always so), anything else refused in one line."""
     pip = env.get(PIP_INSTALL_ENV)
     if pip is not None and pip.strip().lower() not in NO:
