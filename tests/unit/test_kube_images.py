@@ -249,3 +249,23 @@ def test_shared_release_files_are_here() -> None:
         Path(SHARED_INSTALL, "1.2.0", "strimzi-cluster-operator-1.2.0.yaml").is_file()
         or strimzi_files.cache_path("1.2.0", install.operator_yaml_url("1.2.0")).is_file()
     )
+
+
+def test_the_mirror_travels_from_kconform_run_through_pytest_to_the_platform_settings() -> None:
+    """`kconform run --image-registry M` hands it to pytest, whose plugin option (or KCONFORM_IMAGE_REGISTRY)
+    reaches the run config and the kubernetes settings; a local run ignores it."""
+    from kconform import config as run_config
+    from kconform.commands import run
+
+    config = run_config.build(platform="kubernetes", image_registry="localhost:5000", env={})
+    argv = run.pytest_argv(config, None, [])
+    assert argv[argv.index("--image-registry") + 1] == "localhost:5000"
+    assert (
+        run_config.build(platform="kubernetes", env={"KCONFORM_IMAGE_REGISTRY": MIRROR}).image_registry
+        == MIRROR
+    )
+    settings = KubeSettings.from_run_config(config, profile("1.2.0"), "kraft")
+    assert settings.image_registry == "localhost:5000"
+    assert settings.client_image == "localhost:5000/library/python:3.11-slim"
+    local = run_config.build(platform="local", image_registry="localhost:5000", env={})
+    assert "--image-registry" not in run.pytest_argv(local, None, [])

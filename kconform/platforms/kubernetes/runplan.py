@@ -55,7 +55,7 @@ def cell_images(settings: KubeSettings, namespace: str = "kconform") -> dict[str
         strimzi = settings.strimzi_images()
         found["strimzi operator (also Topic/User Operator, Kafka init)"] = strimzi["operator"]
         found[f"kafka {settings.profile.kafka_version}"] = strimzi["kafka"]
-    found["kconform client pod"] = settings.client_image
+    found["kconform client pod"] = images.at_registry(settings.client_image, settings.image_registry)
     sidecar = sidecar_pod(settings, namespace)
     for container in sidecar["spec"]["containers"]:
         found[f"bridge sidecar pod, container {container['name']}"] = container["image"]
