@@ -146,3 +146,25 @@ def test_a_stream_never_swaps_the_shared_api_clients_call_api(
     assert seen["shared swapped"] is False
     assert "t" in str(seen["token"])
     assert "call_api" not in vars(kube.api_client)  # and nothing left behind
+
+
+@pytest.mark.parametrize("call", ["exec", "port_forward"])
+def test_an_interrupt_while_a_stream_connects_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    """The kubernetes client wraps even a KeyboardInterrupt (Ctrl-C, or the plugin's SIGTERM) raised during the
+    handshake into an ApiException; kconform raises the interrupt again instead of an exec error, or the run
+    would go on after its one SIGTERM."""
+    from kubernetes.stream import ws_client
+
+    kube = _kube(tmp_path)
+
+    def interrupted(configuration: Any, url: str, headers: Any = None) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ws_client, "create_websocket", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        if call == "exec":
+            kube.exec("ns", "pod", "c", ["true"], "", 5)
+        else:
+            kube.port_forward("ns", "pod", 8080)

@@ -225,6 +225,7 @@ class Kube:
                     _preload_content=False,
                 )
             except self._api_exception as err:
+                _reraise_interrupt(err)
                 raise wrap(err, f"exec {where}") from err
             except Exception as err:  # websocket and socket errors of the handshake, several types
                 raise PlatformError(f"exec {where}: cannot connect: {type(err).__name__}: {err}") from err
@@ -237,10 +238,14 @@ class Kube:
         """A socket to `port` of the pod (for the bridge), through the API server."""
         from kubernetes.stream import portforward
 
-        with self._stream_core() as core, self._api(f"port-forward {namespace}/{pod}:{port}"):
-            forward = portforward(
-                core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
-            )
+        with self._stream_core() as core:
+            try:
+                forward = portforward(
+                    core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
+                )
+            except self._api_exception as err:
+                _reraise_interrupt(err)
+                raise wrap(err, f"port-forward {namespace}/{pod}:{port}") from err
         return forward.socket(port)
 
     def service_account_can(
@@ -269,6 +274,14 @@ class Kube:
             items = self.extensions.list_custom_resource_definition().items
         out = [self.api_client.sanitize_for_serialization(c) for c in items]
         return [c for c in out if (c.get("spec") or {}).get("group") == group]
+
+
+def _reraise_interrupt(err: Exception) -> None:
+    """The kubernetes client turns anything raised while a stream connects into an ApiException, a Ctrl-C or
+    a SIGTERM (fixtures' KeyboardInterrupt) too (kubernetes/stream/ws_client.py websocket_call and
+    portforward_call): the interrupt must stop the run, not become this exec's error."""
+    if isinstance(err.__context__, KeyboardInterrupt):
+        raise err.__context__
 
 
 ERROR_CHANNEL = 3  # the exec protocol's status channel (remotecommand): a metav1.Status when the process ends
