@@ -2,7 +2,7 @@
 stream connects must reach the REST API, not the websocket handshake (the kubernetes client's `stream()`
 swaps its ApiClient's `call_api` while it connects; kconform gives each stream an ApiClient of its own).
 
-No kubelet runs here, so every exec is refused by the API server ("does not have a host assigned") after its
+No kubelet runs here, so every exec and port-forward is refused by the API server ("does not have a host assigned") after its
 websocket handshake: the handshake, and the swap it made on a shared client, still happen.
 """
 
@@ -22,7 +22,8 @@ EXECS = 40
 LISTS = 200
 
 
-def test_rest_calls_during_exec_handshakes_reach_the_rest_api(servers: ServerPool) -> None:
+@pytest.mark.parametrize("stream", ["exec", "port-forward"])
+def test_rest_calls_during_stream_handshakes_reach_the_rest_api(servers: ServerPool, stream: str) -> None:
     kube = servers.kube("streams")
     namespace = f"streams-{uuid.uuid4().hex[:6]}"
     ownership.ensure_namespace(kube, namespace, "streams", "test namespace")
@@ -40,7 +41,10 @@ def test_rest_calls_during_exec_handshakes_reach_the_rest_api(servers: ServerPoo
         try:
             for _ in range(EXECS):
                 try:
-                    kube.exec(namespace, "p", "c", ["true"], "", 5)
+                    if stream == "exec":
+                        kube.exec(namespace, "p", "c", ["true"], "", 5)
+                    else:
+                        kube.port_forward(namespace, "p", 8080)
                 except PlatformError as err:
                     exec_errors.append(str(err))
         finally:
@@ -63,6 +67,7 @@ def test_rest_calls_during_exec_handshakes_reach_the_rest_api(servers: ServerPoo
     worker.join(timeout=60)
     assert not worker.is_alive()
     assert len(exec_errors) == EXECS  # every exec reached the API server and was refused, none hung
-    assert all("exec `true` in" in e for e in exec_errors), exec_errors[:3]
+    said = "exec `true` in" if stream == "exec" else f"port-forward {namespace}/p:8080"
+    assert all(said in e for e in exec_errors), exec_errors[:3]
     assert wrong == [], f"{len(wrong)} of {lists} REST calls went wrong, e.g. {[w[:200] for w in wrong[:3]]}"
     kube.delete("v1", "Namespace", None, namespace)
