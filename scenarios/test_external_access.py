@@ -20,10 +20,10 @@ from typing import Any
 import allure
 import pytest
 
-from fixtures.cluster import KafkaCluster, running, waits_budget_s
-from fixtures.plugin import remember_cluster
 from kconform import resources
 from kconform.errors import BrokerUnreachable
+from kconform_fixtures.cluster import KafkaCluster, running, waits_budget_s
+from kconform_fixtures.plugin import remember_cluster
 
 LISTENER = "external"
 CLIENT_TIMEOUT_S = 30.0  # cluster.client's default

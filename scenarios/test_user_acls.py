@@ -11,9 +11,9 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster import stable_conditions
 from kconform import resources
 from kconform.errors import AuthorizationFailed
+from kconform_fixtures.cluster import stable_conditions
 
 pytestmark = pytest.mark.workflow("user-acls")
 

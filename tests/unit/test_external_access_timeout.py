@@ -7,9 +7,9 @@ from __future__ import annotations
 import inspect
 import re
 
-from fixtures import cluster
 from kconform.platforms.kubernetes import platform as kube_platform
-from scenarios import test_external_access as external
+from kconform_fixtures import cluster
+from kconform_scenarios import test_external_access as external
 
 
 def _timeout(item_marks: object) -> float:

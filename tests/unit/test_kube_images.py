@@ -191,14 +191,14 @@ def test_plan_shows_the_client_image_a_run_would_use(
 ) -> None:
     monkeypatch.setenv("KCONFORM_CLIENT_IMAGE", "registry.example/own/python-kafka:1")
     monkeypatch.setenv("KCONFORM_CLIENT_PIP_INSTALL", "0")
-    steps = run_plan(capsys, "--provider", "kind", "--profile", "1.2.0")
+    steps = run_plan(capsys, "--platform", "kubernetes", "--provider", "kind", "--profile", "1.2.0")
     pod = next(s["manifest"] for s in steps if s.get("manifest", {}).get("kind") == "Pod")
     assert pod["spec"]["containers"][0]["image"] == "registry.example/own/python-kafka:1"
     assert images_step(steps)["kconform client pod"] == "registry.example/own/python-kafka:1"
     monkeypatch.setenv(
         "KCONFORM_IMAGE_REGISTRY", "localhost:5000"
     )  # the environment twin of --image-registry
-    steps = run_plan(capsys, "--provider", "kind", "--profile", "1.2.0")
+    steps = run_plan(capsys, "--platform", "kubernetes", "--provider", "kind", "--profile", "1.2.0")
     assert images_step(steps)["kconform client pod"] == "localhost:5000/own/python-kafka:1"
 
 
@@ -207,7 +207,7 @@ def test_plan_refuses_the_obsolete_pip_install_like_a_run(
 ) -> None:
     monkeypatch.setenv("KCONFORM_CLIENT_PIP_INSTALL", "1")
     with pytest.raises(UsageError, match="obsolete"):
-        run_plan(capsys, "--provider", "kind", "--profile", "1.2.0")
+        run_plan(capsys, "--platform", "kubernetes", "--provider", "kind", "--profile", "1.2.0")
 
 
 def test_the_platform_applies_its_pods_at_the_mirror() -> None:

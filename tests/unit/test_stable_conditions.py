@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import inspect
 
-from fixtures.cluster import stable_conditions
-from scenarios import test_user_acls
+from kconform_fixtures.cluster import stable_conditions
+from kconform_scenarios import test_user_acls
 
 
 def kafka(*conditions: dict[str, str]) -> dict[str, object]:

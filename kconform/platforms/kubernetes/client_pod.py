@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from kconform.clients.operations import raise_for_response
 from kconform.errors import PlatformError
-from kconform.paths import MANIFESTS_DIR, PROJECT_ROOT
+from kconform.paths import MANIFESTS_DIR, PACKAGES_ROOT
 from kconform.secrets import Hidden
 
 POD_NAME = "kconform-client"
@@ -93,7 +93,7 @@ def kafka_python_zip() -> bytes:
     return buffer.getvalue()
 
 
-def code_configmap(namespace: str, labels: dict[str, str], root: Path = PROJECT_ROOT) -> dict[str, Any]:
+def code_configmap(namespace: str, labels: dict[str, str], root: Path = PACKAGES_ROOT) -> dict[str, Any]:
     data = {_key(p): (root / p).read_text() for p in SHIPPED_MODULES}
     data["entry.py"] = ENTRY.read_text()
     archive = kafka_python_zip()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from kconform import options
 from kconform.config import RunConfig
 from kconform.errors import UsageError
 from kconform.platforms.kubernetes import images
@@ -40,7 +40,7 @@ class SetupBudget:
     @classmethod
     def from_env(cls) -> SetupBudget:
         try:
-            scale = float(os.environ.get("KCONFORM_SETUP_SCALE", "1") or "1")
+            scale = float(options.setting("KCONFORM_SETUP_SCALE") or "1")
         except ValueError:
             raise UsageError("KCONFORM_SETUP_SCALE must be a number, e.g. 2") from None
         if scale <= 0:
@@ -85,14 +85,14 @@ class KubeSettings:
             provider=provider,
             mode=mode,
             install=install,
-            cluster_name=os.environ.get("KCONFORM_CLUSTER_NAME") or DEFAULT_CLUSTER_NAME,
+            cluster_name=options.setting("KCONFORM_CLUSTER_NAME") or DEFAULT_CLUSTER_NAME,
             context=config.context,
             kubernetes_version=config.kubernetes,
-            k3s_image=os.environ.get("KCONFORM_K3S_IMAGE") or None,
+            k3s_image=options.setting("KCONFORM_K3S_IMAGE"),
             budget=SetupBudget.from_env(),
             external_host=config.external_host,
             keep_cluster=config.keep,
-            client_image=client_image_from(os.environ, config.image_registry),
+            client_image=client_image_from(None, config.image_registry),
             image_registry=config.image_registry,
         )
 
@@ -125,16 +125,16 @@ class KubeSettings:
         return self.install != INSTALLED
 
 
-def client_image_from(env: Mapping[str, str], registry: str | None) -> str:
+def client_image_from(env: Mapping[str, str] | None, registry: str | None) -> str:
     """The client pod's image (KCONFORM_CLIENT_IMAGE, else python:3.11-slim) at the mirror, if one is given
     (like every image kconform causes to be pulled). kafka-python travels with kconform's client code (client_pod), so any image with a
     `python` 3 (tested with 3.11) works and nothing is installed at start; KCONFORM_CLIENT_PIP_INSTALL is obsolete: 0 is
     accepted (it asked for what is now always so), anything else refused in one line."""
-    pip = env.get(PIP_INSTALL_ENV)
+    pip = options.setting(PIP_INSTALL_ENV, env)
     if pip is not None and pip.strip().lower() not in NO:
         raise UsageError(
             f"{PIP_INSTALL_ENV}={pip} is obsolete: kconform ships kafka-python into the client pod and never "
             f"pip-installs it; unset {PIP_INSTALL_ENV}"
         )
-    image = env.get(CLIENT_IMAGE_ENV) or DEFAULT_CLIENT_IMAGE
+    image = options.setting(CLIENT_IMAGE_ENV, env) or DEFAULT_CLIENT_IMAGE
     return images.at_registry(image, images.check_registry(registry) if registry else None)
