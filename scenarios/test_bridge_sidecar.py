@@ -41,8 +41,10 @@ def test_json_record_round_trip(sidecar, cell):
     """Produce over HTTP, then create a consumer, subscribe, poll, commit and delete: the record comes back intact."""
     bridge, _running, _user, topic, group = sidecar
     record = {"key": "order-1", "value": {"id": 1, "items": ["book", "pen"], "total": 12.5}}
-    with allure.step("GET / → the bridge reports the profile's bridge version"):
+    with allure.step("GET / → the bridge reports the profile's bridge version; /healthy and /ready answer"):
         assert bridge.info()["bridge_version"] == cell.profile.bridge_version
+        # Bridge <1.0 answers them with 204 on the API port, >=1.0 with 200 on the management port.
+        assert bridge.healthy() and bridge.ready()
     with allure.step("POST /topics/<t> with a JSON record → 200 with an offset"):
         offsets = bridge.produce(topic, [record])
         assert offsets and "error_code" not in offsets[0] and offsets[0]["offset"] == 0

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import httpx
 import pytest
 
 from kconform.clients.bridge import BridgeClient, failed_records, management_url_for, raise_for_record_errors
@@ -319,3 +320,42 @@ def test_an_unreachable_bridge_is_a_bridge_error_and_unhealthy() -> None:
         with pytest.raises(BridgeError, match="cannot reach the bridge") as raised:
             gone.list_topics()
     assert raised.value.status == 0
+
+
+def test_requests_that_wait_on_kafka_get_the_kafka_bound_timeout() -> None:
+    """The real bridges 0.31.2 and 1.1.0 took 6-10 s to answer their first POST /topics here (bridge log SEND
+    Request → Response) while building the connection's Kafka producer (HttpBridge.java processProducer): over
+    the client's 10 s read timeout once, failing a produce the bridge then answered 200. Requests that make the
+    bridge call Kafka wait `kafka_timeout`; only the bridge's own answers (GET /, health) keep the short one."""
+    seen: dict[str, float] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen[f"{request.method} {request.url.path}"] = request.extensions["timeout"]["read"]
+        if request.url.path == "/consumers/g":
+            return httpx.Response(
+                200, json={"instance_id": "c", "base_uri": "http://b/consumers/g/instances/c"}
+            )
+        if request.method == "GET" and request.url.path.startswith("/topics/"):
+            return httpx.Response(200, json={"name": "t", "partitions": []})
+        if request.method == "POST" and request.url.path == "/topics/t":
+            return httpx.Response(200, json={"offsets": [{"partition": 0, "offset": 0}]})
+        if request.url.path.endswith("/records"):
+            return httpx.Response(200, json=[])
+        if request.url.path == "/":
+            return httpx.Response(200, json={"bridge_version": "0.31.2"})
+        return httpx.Response(201 if request.url.path == "/admin/topics" else 204)
+
+    with BridgeClient("http://b", timeout=3, kafka_timeout=40, transport=httpx.MockTransport(answer)) as c:
+        c.info()
+        c.produce("t", [{"value": 1}])
+        c.get_topic("t")
+        c.create_topic("t2", 1, 1)
+        c.create_consumer("g", "c")
+        c.subscribe("g", "c", ["t"])
+        c.poll("g", "c", timeout_ms=2000)
+        c.commit("g", "c", [{"topic": "t", "partition": 0, "offset": 1}])
+        c.delete_consumer("g", "c")
+    assert seen.pop("GET /") == 3
+    assert seen.pop("GET /consumers/g/instances/c/records") == 42  # plus the bridge's own poll timeout
+    assert set(seen.values()) == {40}, seen
+    assert len(seen) == 7

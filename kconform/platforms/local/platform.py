@@ -294,7 +294,7 @@ class LocalPlatform:
             name=name,
             bridge_url=f"http://127.0.0.1:{running.http_port}",
             outside_urls=outside,
-            management_url=running.ready_url.rsplit("/", 1)[0],
+            management_url=running.management_url,
         )
 
     def try_from_outside(self, namespace: str, url: str) -> str | None:

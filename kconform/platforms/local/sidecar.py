@@ -64,6 +64,7 @@ class RunningSidecar:
     process: ManagedProcess
     http_port: int
     ready_url: str
+    management_url: str | None  # None for bridges before 1.0.0: their /healthy and /ready are on http_port
 
 
 def container_env(
@@ -148,7 +149,19 @@ def start_bridge(
         retry_on=(httpx.TransportError,),
         diagnose=lambda: f"bridge log tail:\n{process.tail(30)}",
     )
-    return RunningSidecar(name=name, process=process, http_port=http_port, ready_url=ready_url)
+    return RunningSidecar(
+        name=name,
+        process=process,
+        http_port=http_port,
+        ready_url=ready_url,
+        management_url=management_url(version, management_port),
+    )
+
+
+def management_url(version: str, management_port: int) -> str | None:
+    """Where a client finds /healthy and /ready apart from the API: the management port for bridge >=1.0.0,
+    else None, as `Sidecar.management_url` means (the main port answers them, with 204)."""
+    return f"http://127.0.0.1:{management_port}" if uses_management_port(version) else None
 
 
 def own_interface_addresses() -> list[str]:
