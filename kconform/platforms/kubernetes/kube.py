@@ -87,6 +87,20 @@ class Kube:
         except self._api_exception as err:
             raise wrap(err, action) from err
 
+    @contextmanager
+    def _stream_api(self) -> Iterator[Any]:
+        """A CoreV1Api on an ApiClient of its own, for one exec or port-forward. The client's stream() swaps
+        its ApiClient's request function while it opens the websocket and puts it back after: a REST call on
+        a shared client at that moment would go out as a websocket request, and two streams overlapping
+        could leave the websocket function in place for good."""
+        from kubernetes import client
+
+        own = client.ApiClient(configuration=self.api_client.configuration)
+        try:
+            yield client.CoreV1Api(own)
+        finally:
+            own.close()  # the websocket has a connection of its own; the ApiClient is no longer needed
+
     def _resource(self, api_version: str, kind: str) -> Any:
         with self._api(f"find API {api_version} {kind}"):
             return self.dynamic.resources.get(api_version=api_version, kind=kind)
@@ -190,12 +204,17 @@ class Kube:
     def exec(
         self, namespace: str, pod: str, container: str, argv: list[str], stdin: str, timeout: float
     ) -> str:
-        """Run argv in a container with `stdin`; return stdout. Non-zero exit -> PlatformError with stderr."""
+        """Run argv in a container with `stdin`; return stdout. Every way it can go wrong is a PlatformError
+        that says which: a non-zero exit (with stderr), no end within `timeout`, a stream that ended without
+        an exit status (the connection dropped, e.g. the pod went away)."""
         from kubernetes.stream import stream
+        from kubernetes.stream.ws_client import ERROR_CHANNEL
+        from websocket import WebSocketException
 
-        with self._api(f"exec in {namespace}/{pod}"):
+        what = f"`{' '.join(argv)[:200]}` in {namespace}/{pod}"
+        with self._api(f"exec in {namespace}/{pod}"), self._stream_api() as core:
             ws = stream(
-                self.core.connect_get_namespaced_pod_exec,
+                core.connect_get_namespaced_pod_exec,
                 pod,
                 namespace,
                 container=container,
@@ -210,21 +229,32 @@ class Kube:
             ws.write_stdin(stdin)
             ws.close_channel(0)  # EOF on stdin where the API speaks v5; the framing does not rely on it
             ws.run_forever(timeout=timeout)
+            if ws.is_open():
+                raise PlatformError(f"{what} timed out: no end within {timeout:.0f}s")
             stdout, stderr = ws.read_stdout(), ws.read_stderr()
-            code = ws.returncode
+            status = _exec_status(ws.read_channel(ERROR_CHANNEL))
+        except (WebSocketException, OSError) as err:
+            raise PlatformError(f"{what}: the exec connection failed: {err}") from err
         finally:
             ws.close()
-        if code not in (0, None):
-            raise PlatformError(f"`{' '.join(argv)}` in {namespace}/{pod} exited {code}: {stderr[-2000:]}")
+        if status is None:
+            raise PlatformError(
+                f"{what}: the exec connection ended without an exit status (dropped, or the pod went away); "
+                f"stderr: {stderr[-2000:]}"
+            )
+        if status.get("status") != "Success":
+            code = _exit_code(status)
+            detail = f"exited {code}" if code is not None else f"failed: {status.get('message')}"
+            raise PlatformError(f"{what} {detail}: {stderr[-2000:]}")
         return str(stdout)
 
     def port_forward(self, namespace: str, pod: str, port: int) -> Any:
         """A socket to `port` of the pod (for the bridge), through the API server."""
         from kubernetes.stream import portforward
 
-        with self._api(f"port-forward {namespace}/{pod}:{port}"):
+        with self._api(f"port-forward {namespace}/{pod}:{port}"), self._stream_api() as core:
             forward = portforward(
-                self.core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
+                core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
             )
         return forward.socket(port)
 
@@ -260,3 +290,23 @@ def decode_secret_data(data: Mapping[str, str | bytes]) -> SecretData:
     """A Secret's `data` as the API returns it (base64 text) to the stored bytes; no value is assumed text,
     since `ca.p12` and `user.p12` are PKCS#12 (strimzi_contract.BINARY_KEYS)."""
     return SecretData({key: base64.b64decode(value, validate=True) for key, value in data.items()})
+
+
+def _exec_status(text: str) -> dict[str, Any] | None:
+    """The Status an exec stream ends with on its error channel (None when it sent none)."""
+    try:
+        status = json.loads(text) if text.strip() else None
+    except ValueError:
+        return None
+    return status if isinstance(status, dict) else None
+
+
+def _exit_code(status: Mapping[str, Any]) -> int | None:
+    """The command's exit code from a failed exec's Status (reason NonZeroExitCode, cause ExitCode)."""
+    for cause in (status.get("details") or {}).get("causes") or []:
+        if cause.get("reason") == "ExitCode":
+            try:
+                return int(cause.get("message"))
+            except (TypeError, ValueError):
+                return None
+    return None
