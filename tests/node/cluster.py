@@ -1,0 +1,620 @@
+"""A real single-node Kubernetes v1.35.4 on this machine, in namespaces of its own (tests/node/sandbox.py).
+
+Started in this order, each waited for: containerd (Debian's, with its own root, state and socket; the
+images of tests/node/images.py imported), etcd and kube-apiserver (the apiserver tier's binaries),
+kube-controller-manager, kube-scheduler, the kubelet (cgroup v1 allowed, cgroupfs driver, its own cgroup
+root), kube-proxy (iptables mode) and CoreDNS (a process on the node serving the `kube-dns` Service). Pods get
+addresses from Debian's CNI bridge plugin. Each component authenticates with a static token under the user
+Kubernetes' bootstrap RBAC expects; the kubelet accepts the API server anonymously (it listens only inside
+the node's network namespace and on the veth).
+
+`stop()` undoes everything in reverse: the kubelet first (so nothing restarts), every pod process killed by
+its cgroup, the other processes, containerd's shims (found by the run marker each inherits), the namespace
+holder (the namespaces, mounts and veth go with it), the cgroups; then the host sysctls are restored and
+`leftovers()` says what, if anything, is still there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kconform.errors import PlatformError
+from kconform.platforms.local.processes import (
+    ManagedProcess,
+    ProcessSupervisor,
+    find_run_processes,
+)
+from kconform.waits import wait_until
+from tests.apiserver import build as apiserver_build
+from tests.node import build, images, pki, sandbox
+from tests.node.sandbox import Sandbox
+
+NODE_NAME = "kconform-node"
+CONTEXT = "kconform-node"
+POD_CIDR = "10.244.0.0/24"
+SERVICE_CIDR = "10.96.0.0/16"
+API_SERVICE_IP = "10.96.0.1"
+DNS_SERVICE_IP = "10.96.0.10"
+CLUSTER_DOMAIN = "cluster.local"
+API_PORT = 6443
+READY_TIMEOUT_S = 120.0
+PAUSE_IMAGE = images.PAUSE.reference
+_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _write(path: Path, text: str, mode: int = 0o644) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def kubeconfig_text(server: str, ca: Path, user: str, token: str, context: str = CONTEXT) -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": context, "cluster": {"server": server, "certificate-authority": str(ca)}}],
+            "users": [{"name": user, "user": {"token": token}}],
+            "contexts": [{"name": context, "context": {"cluster": context, "user": user}}],
+            "current-context": context,
+        }
+    )
+
+
+def _containerd_config(work: Path) -> str:
+    cri = 'plugins."io.containerd.grpc.v1.cri"'
+    return f"""version = 2
+root = "{work}/root"
+state = "{work}/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+
+[grpc]
+  address = "{work}/containerd.sock"
+
+[ttrpc]
+  address = "{work}/containerd.sock.ttrpc"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{work}/opt"
+
+[{cri}]
+  sandbox_image = "{PAUSE_IMAGE}"
+  # This machine withholds CAP_SYS_RESOURCE: without this every sandbox fails writing oom_score_adj.
+  restrict_oom_score_adj = true
+  disable_apparmor = true
+
+[{cri}.containerd]
+  snapshotter = "overlayfs"
+  default_runtime_name = "runc"
+
+[{cri}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+
+[{cri}.cni]
+  bin_dir = "{build.CNI_DIR}"
+  conf_dir = "{work}/net.d"
+"""
+
+
+def _cni_config(work: Path) -> str:
+    return json.dumps(
+        {
+            "cniVersion": "0.4.0",
+            "name": "kconform-node",
+            "plugins": [
+                {
+                    "type": "bridge",
+                    "bridge": "cni0",
+                    "isGateway": True,
+                    "ipMasq": True,  # pods reach the host as the node IP (the host has no route to pods)
+                    "hairpinMode": True,
+                    "ipam": {
+                        "type": "host-local",
+                        "ranges": [[{"subnet": POD_CIDR}]],
+                        "routes": [{"dst": "0.0.0.0/0"}],
+                        "dataDir": str(work / "ipam"),
+                    },
+                },
+                {"type": "portmap", "capabilities": {"portMappings": True}},
+            ],
+        },
+        indent=1,
+    )
+
+
+def _kubelet_config(work: Path, node: Sandbox, creds: pki.Pki, socket_path: Path) -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "kubelet.config.k8s.io/v1beta1",
+            "kind": "KubeletConfiguration",
+            "failCgroupV1": False,  # this machine has cgroup v1 only; v1.35 refuses it unless told
+            "cgroupDriver": "cgroupfs",
+            "cgroupRoot": f"/{node.cgroup_root}",
+            "containerRuntimeEndpoint": f"unix://{socket_path}",
+            "address": node.node_ip,
+            "port": 10250,
+            "readOnlyPort": 0,
+            "healthzBindAddress": "127.0.0.1",
+            "healthzPort": 10248,
+            "tlsCertFile": str(creds.kubelet_cert),
+            "tlsPrivateKeyFile": str(creds.kubelet_key),
+            "authentication": {"anonymous": {"enabled": True}, "webhook": {"enabled": False}},
+            "authorization": {"mode": "AlwaysAllow"},
+            "clusterDNS": [DNS_SERVICE_IP],
+            "clusterDomain": CLUSTER_DOMAIN,
+            "resolvConf": "",  # no upstream resolvers: the node has no route off this machine
+            "failSwapOn": False,
+            "protectKernelDefaults": False,
+            # A shared, busy machine: evict only when truly out of room, never collect images.
+            "evictionHard": {
+                "memory.available": "50Mi",
+                "nodefs.available": "1%",
+                "imagefs.available": "1%",
+                "nodefs.inodesFree": "1%",
+            },
+            "imageGCHighThresholdPercent": 100,
+            "imageGCLowThresholdPercent": 99,
+            "serializeImagePulls": False,
+            "podPidsLimit": -1,
+            "syncFrequency": "10s",
+            "nodeStatusUpdateFrequency": "5s",
+            "staticPodPath": str(work / "manifests"),
+            "podLogsDirectory": str(work / "pod-logs"),
+        }
+    )
+
+
+def _kube_proxy_config(kubeconfig: Path) -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+            "kind": "KubeProxyConfiguration",
+            "mode": "iptables",
+            "clientConnection": {"kubeconfig": str(kubeconfig)},
+            "hostnameOverride": NODE_NAME,
+            "clusterCIDR": POD_CIDR,
+            "bindAddress": "0.0.0.0",  # noqa: S104 - inside the node's own network namespace
+            "metricsBindAddress": "127.0.0.1:10249",
+            "healthzBindAddress": "127.0.0.1:10256",
+            # Zeros leave the conntrack sysctls alone: nf_conntrack_max is host-wide.
+            "conntrack": {
+                "maxPerCore": 0,
+                "min": 0,
+                "tcpEstablishedTimeout": "0s",
+                "tcpCloseWaitTimeout": "0s",
+            },
+        }
+    )
+
+
+COREFILE = f""".:53 {{
+    errors
+    health :8080
+    ready :8181
+    kubernetes {CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {{
+        kubeconfig {{kubeconfig}} {CONTEXT}
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }}
+    cache 30
+    loop
+    reload
+}}
+"""
+
+_CLUSTER_OBJECTS = f"""
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: kconform:coredns
+rules:
+  - apiGroups: [""]
+    resources: [endpoints, services, pods, namespaces]
+    verbs: [list, watch]
+  - apiGroups: [discovery.k8s.io]
+    resources: [endpointslices]
+    verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: kconform:coredns
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "kconform:coredns"}}
+subjects:
+  - {{apiGroup: rbac.authorization.k8s.io, kind: User, name: "kconform:coredns"}}
+---
+# CoreDNS runs on the node, not in a pod: the Service has no selector and names the node's address.
+apiVersion: v1
+kind: Service
+metadata:
+  name: kube-dns
+  namespace: kube-system
+  labels: {{k8s-app: kube-dns}}
+spec:
+  clusterIP: {DNS_SERVICE_IP}
+  ports:
+    - {{name: dns, port: 53, protocol: UDP, targetPort: 53}}
+    - {{name: dns-tcp, port: 53, protocol: TCP, targetPort: 53}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kube-dns-node
+  namespace: kube-system
+  labels: {{kubernetes.io/service-name: kube-dns, endpointslice.kubernetes.io/managed-by: kconform.dev}}
+addressType: IPv4
+endpoints:
+  - addresses: ["{{node_ip}}"]
+    conditions: {{ready: true}}
+ports:
+  - {{name: dns, port: 53, protocol: UDP}}
+  - {{name: dns-tcp, port: 53, protocol: TCP}}
+"""
+
+
+@dataclass
+class Node:
+    """A running node; `kubeconfig` (context CONTEXT) reaches its API server as a system:masters user."""
+
+    run_id: str
+    workdir: Path
+    log_dir: Path
+    sandbox: Sandbox
+    supervisor: ProcessSupervisor
+    creds: pki.Pki
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    kubeconfig: Path = Path()
+    stopped: bool = False
+
+    @property
+    def node_ip(self) -> str:
+        return self.sandbox.node_ip
+
+    @property
+    def host_ip(self) -> str:
+        """The host's end of the veth: what pods reach this machine's own listeners at."""
+        return self.sandbox.host_ip
+
+    @property
+    def server(self) -> str:
+        return f"https://{self.node_ip}:{API_PORT}"
+
+    @property
+    def context(self) -> str:
+        return CONTEXT
+
+    @property
+    def containerd_socket(self) -> Path:
+        return self.workdir / "containerd" / "containerd.sock"
+
+    def kubectl(self, *args: str, stdin: str | None = None, timeout: float = 60) -> str:
+        proc = subprocess.run(
+            [str(build.binary(build.KUBECTL)), f"--kubeconfig={self.kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise PlatformError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def ctr(self, *args: str, timeout: float = 300) -> str:
+        proc = subprocess.run(
+            # Inside the node's mount namespace: ctr's fifos (`ctr run`) live under its private /run.
+            [
+                *self.sandbox.enter(),
+                "ctr",
+                f"--address={self.containerd_socket}",
+                "--namespace=k8s.io",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise PlatformError(f"ctr {' '.join(args)} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def ensure_alive(self) -> None:
+        for process in self.processes.values():
+            process.ensure_alive()
+
+    def node_ready(self) -> bool:
+        self.ensure_alive()
+        try:
+            conditions = json.loads(self.kubectl("get", "node", NODE_NAME, "-o", "json", timeout=10))[
+                "status"
+            ].get("conditions", [])
+        except (PlatformError, subprocess.TimeoutExpired):
+            return False
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+    def diagnose(self) -> str:
+        return "\n".join(
+            f"--- {name} ({p!r}):\n{p.tail(15)}"
+            for name, p in self.processes.items()
+            if name != "namespace-holder"
+        )
+
+    def stop(self) -> list[str]:
+        """Stop everything; return what is left (empty when the machine is as before)."""
+        if self.stopped:
+            return self.leftovers()
+        self.stopped = True
+        errors: list[str] = []
+        kubelet = self.processes.get("kubelet")
+        steps: list[tuple[str, Any]] = [
+            ("stopping the kubelet", lambda: kubelet.stop(15) if kubelet else None),
+            ("killing the pods", self.sandbox.kill_pods),
+            ("stopping the node's processes", lambda: self.supervisor.stop_all(timeout=15)),
+            ("killing containerd's shims", self._kill_marked),
+            ("removing the node's cgroups", self.sandbox.remove_cgroups),
+            ("restoring the host sysctls", lambda: sandbox.write_sysctls(self.sandbox.saved_sysctls)),
+        ]
+        for what, step in steps:
+            try:
+                step()
+            except Exception as err:  # one failed step must not keep the later ones from cleaning up
+                errors.append(f"{what}: {err}")
+        with contextlib.suppress(Exception):
+            wait_until(
+                self.sandbox.link_gone,
+                describe=f"the veth {self.sandbox.host_link} to go with the node's network namespace",
+                timeout=15,
+                interval=0.1,
+            )
+        return errors + self.leftovers()
+
+    def _kill_marked(self) -> None:
+        for pid in find_run_processes(self.run_id):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        wait_until(
+            lambda: not find_run_processes(self.run_id),
+            describe=f"every process of run {self.run_id} to die",
+            timeout=15,
+            interval=0.1,
+            diagnose=lambda: str(find_run_processes(self.run_id)),
+        )
+
+    def leftovers(self) -> list[str]:
+        left = []
+        if pids := find_run_processes(self.run_id):
+            left.append(f"processes {pids}")
+        if not self.sandbox.link_gone():
+            left.append(f"veth {self.sandbox.host_link}")
+        if dirs := sandbox.cgroup_dirs(self.sandbox.cgroup_root):
+            left.append(f"cgroups {[str(d) for d in dirs[:3]]}")
+        if (now := sandbox.read_sysctls()) != self.sandbox.saved_sysctls:
+            left.append(f"sysctls {now} (were {self.sandbox.saved_sysctls})")
+        return left
+
+
+def _wait_http(url: str, what: str, node: Node, timeout: float = READY_TIMEOUT_S) -> None:
+    """Until `url` (inside the node's network namespace) answers 200; curl-less: a one-line python."""
+
+    def ok() -> bool:
+        node.ensure_alive()
+        probe = subprocess.run(
+            [
+                *node.sandbox.enter(),
+                "python3",
+                "-c",
+                "import sys,ssl,urllib.request as u;"
+                "c=ssl._create_unverified_context();"
+                f"sys.exit(0 if u.urlopen('{url}',context=c,timeout=2).status==200 else 1)",
+            ],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+        return probe.returncode == 0
+
+    wait_until(
+        ok, describe=f"{what} ({url}) to answer 200", timeout=timeout, interval=0.3, diagnose=node.diagnose
+    )
+
+
+def _wait_socket(path: Path, node: Node, what: str) -> None:
+    def listening() -> bool:
+        node.ensure_alive()
+        if not path.exists():
+            return False
+        with socket.socket(socket.AF_UNIX) as sock:
+            try:
+                sock.connect(str(path))
+            except OSError:
+                return False
+        return True
+
+    wait_until(
+        listening, describe=f"{what} to listen on {path}", timeout=60, interval=0.2, diagnose=node.diagnose
+    )
+
+
+def start(*, workdir: Path, log_dir: Path) -> Node:
+    """Start the node; return once it is Ready and cluster DNS answers. Raises after cleaning up on failure."""
+    missing = [t.name for t in build.TARGETS if not apiserver_build.is_built(t, build.install_dir())]
+    missing += [t.name for t in apiserver_build.TARGETS if not apiserver_build.is_built(t)]
+    if missing or not images.all_built(build.install_dir() / "images"):
+        raise PlatformError(
+            f"the node is not built ({', '.join(missing) or 'images'} missing): run `python -m tests.node.build`"
+        )
+    run_id = f"node-{uuid.uuid4().hex[:8]}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    supervisor = ProcessSupervisor(run_id, log_dir)
+    env = {**os.environ, "PATH": _PATH}
+    box = sandbox.create(supervisor, run_id)
+    creds = pki.create(workdir / "pki", node_name=NODE_NAME, node_ip=box.node_ip, service_ip=API_SERVICE_IP)
+    node = Node(run_id, workdir, log_dir, box, supervisor, creds)
+    node.processes["namespace-holder"] = box.holder
+    try:
+        _start_components(node, env)
+    except BaseException:
+        left = node.stop()
+        if left:
+            raise PlatformError(f"the node failed to start and left: {left}") from None
+        raise
+    return node
+
+
+def _component_kubeconfig(node: Node, component: str) -> Path:
+    identity = node.creds.identities[component]
+    return _write(
+        node.workdir / "kubeconfigs" / f"{component}.yaml",
+        kubeconfig_text(node.server, node.creds.ca, identity.user, identity.token),
+        0o600,
+    )
+
+
+def _start_components(node: Node, env: dict[str, str]) -> None:
+    work, box, creds, bins = node.workdir, node.sandbox, node.creds, build.install_dir()
+    enter = box.enter()
+
+    def launch(name: str, argv: list[str]) -> ManagedProcess:
+        node.processes[name] = node.supervisor.start(name, [*enter, *argv], env=env)
+        return node.processes[name]
+
+    box.create_cgroups()
+    # containerd
+    cd = work / "containerd"
+    _write(cd / "net.d" / "10-kconform.conflist", _cni_config(cd))
+    config = _write(cd / "config.toml", _containerd_config(cd))
+    launch("containerd", ["containerd", f"--config={config}"])
+    _wait_socket(node.containerd_socket, node, "containerd")
+    for image in images.IMAGES:
+        node.ctr("images", "import", str(images.archive(build.install_dir() / "images", image)))
+    # etcd and kube-apiserver
+    launch(
+        "etcd",
+        [
+            str(apiserver_build.binary(apiserver_build.ETCD)),
+            f"--data-dir={work / 'etcd'}",
+            "--listen-client-urls=http://127.0.0.1:2379",
+            "--advertise-client-urls=http://127.0.0.1:2379",
+            "--listen-peer-urls=http://127.0.0.1:2380",
+            "--initial-advertise-peer-urls=http://127.0.0.1:2380",
+            "--initial-cluster=default=http://127.0.0.1:2380",
+            "--unsafe-no-fsync",  # a throwaway store
+            "--log-level=warn",
+        ],
+    )
+    launch(
+        "kube-apiserver",
+        [
+            str(apiserver_build.binary(apiserver_build.KUBE_APISERVER)),
+            "--etcd-servers=http://127.0.0.1:2379",
+            "--bind-address=0.0.0.0",  # inside the node's own network namespace
+            f"--advertise-address={box.node_ip}",
+            f"--secure-port={API_PORT}",
+            f"--cert-dir={work / 'apiserver-certs'}",
+            f"--tls-cert-file={creds.apiserver_cert}",
+            f"--tls-private-key-file={creds.apiserver_key}",
+            f"--client-ca-file={creds.ca}",
+            f"--token-auth-file={creds.token_file}",
+            "--authorization-mode=Node,RBAC",
+            "--enable-admission-plugins=NodeRestriction",
+            f"--service-account-issuer=https://kubernetes.default.svc.{CLUSTER_DOMAIN}",
+            f"--service-account-key-file={creds.sa_pub}",
+            f"--service-account-signing-key-file={creds.sa_key}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--kubelet-preferred-address-types=InternalIP",
+            "--allow-privileged=true",
+            "--v=1",
+        ],
+    )
+    _wait_http(f"{node.server}/readyz", "kube-apiserver", node)
+    admin = creds.identities["admin"]
+    node.kubeconfig = _write(
+        work / "kubeconfig", kubeconfig_text(node.server, creds.ca, admin.user, admin.token), 0o600
+    )
+    # controllers and scheduler
+    launch(
+        "kube-controller-manager",
+        [
+            str(bins / "kube-controller-manager"),
+            f"--kubeconfig={_component_kubeconfig(node, 'controller-manager')}",
+            f"--authentication-kubeconfig={_component_kubeconfig(node, 'controller-manager')}",
+            f"--authorization-kubeconfig={_component_kubeconfig(node, 'controller-manager')}",
+            "--bind-address=127.0.0.1",
+            "--leader-elect=false",
+            "--use-service-account-credentials=true",
+            f"--service-account-private-key-file={creds.sa_key}",
+            f"--root-ca-file={creds.ca}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--v=1",
+        ],
+    )
+    launch(
+        "kube-scheduler",
+        [
+            str(bins / "kube-scheduler"),
+            f"--kubeconfig={_component_kubeconfig(node, 'scheduler')}",
+            f"--authentication-kubeconfig={_component_kubeconfig(node, 'scheduler')}",
+            f"--authorization-kubeconfig={_component_kubeconfig(node, 'scheduler')}",
+            "--bind-address=127.0.0.1",
+            "--leader-elect=false",
+            "--v=1",
+        ],
+    )
+    # kubelet
+    kubelet_dir = work / "kubelet"
+    (kubelet_dir / "manifests").mkdir(parents=True, exist_ok=True)
+    kubelet_config = _write(
+        kubelet_dir / "config.yaml", _kubelet_config(kubelet_dir, box, creds, node.containerd_socket)
+    )
+    kubelet_identity = creds.identities["kubelet"]
+    kubelet_kubeconfig = _write(
+        work / "kubeconfigs" / "kubelet.yaml",
+        kubeconfig_text(node.server, creds.ca, kubelet_identity.user, kubelet_identity.token),
+        0o600,
+    )
+    launch(
+        "kubelet",
+        [
+            str(bins / "kubelet"),
+            f"--config={kubelet_config}",
+            f"--kubeconfig={kubelet_kubeconfig}",
+            f"--root-dir={kubelet_dir / 'root'}",
+            f"--cert-dir={kubelet_dir / 'pki'}",
+            f"--hostname-override={NODE_NAME}",
+            f"--node-ip={box.node_ip}",
+            "--v=1",
+        ],
+    )
+    # kube-proxy
+    proxy_config = _write(
+        work / "kube-proxy.yaml", _kube_proxy_config(_component_kubeconfig(node, "kube-proxy"))
+    )
+    launch("kube-proxy", [str(bins / "kube-proxy"), f"--config={proxy_config}", "--v=1"])
+    # cluster DNS: its RBAC, Service and EndpointSlice, then CoreDNS itself
+    node.kubectl("apply", "-f", "-", stdin=_CLUSTER_OBJECTS.replace("{node_ip}", box.node_ip))
+    corefile = _write(
+        work / "Corefile", COREFILE.replace("{kubeconfig}", str(_component_kubeconfig(node, "coredns")))
+    )
+    launch("coredns", [str(bins / "coredns"), f"-conf={corefile}", "-dns.port=53"])
+    wait_until(
+        node.node_ready,
+        describe=f"node {NODE_NAME} to be Ready",
+        timeout=READY_TIMEOUT_S,
+        interval=0.5,
+        diagnose=node.diagnose,
+    )
+    _wait_http("http://127.0.0.1:8181/ready", "CoreDNS", node)
