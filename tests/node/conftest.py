@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 from _pytest.mark.expression import Expression
@@ -29,7 +31,6 @@ from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
-from kconform.platforms.local.processes import install_signal_handlers
 from kconform.schemas import SchemaSet
 from kconform.versions import PROFILES
 from tests.node import build, cluster, images
@@ -69,6 +70,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("node")]
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 @pytest.fixture(scope="session")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     if not build.is_built():
@@ -78,7 +83,9 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
             pytrace=False,
         )
     if threading.current_thread() is threading.main_thread():
-        install_signal_handlers()  # SIGTERM -> SystemExit, so this teardown runs
+        # SIGTERM ends the session as Ctrl-C does (pytest stops and runs this teardown); as SystemExit it would
+        # fail only the running test, and the session would go on with the next.
+        signal.signal(signal.SIGTERM, _interrupt)
     lock = FileLock(str(build.install_dir() / ".node-running.lock"), timeout=NODE_LOCK_TIMEOUT_S)
     with lock:
         running = cluster.start(
