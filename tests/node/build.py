@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,22 +94,25 @@ def ensure_built() -> BuildResult:
     built: list[str] = []
     seconds: dict[str, float] = {}
     start = time.monotonic()
-    apiserver = apiserver_build.ensure_built()
-    if apiserver.built:
-        built.extend(apiserver.built)
-        seconds["kube-apiserver+etcd"] = apiserver.seconds
     folder = install_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / ".build.lock"), timeout=BUILD_TIMEOUT_S * 4):
-        for target in TARGETS:
-            if not apiserver_build.is_built(target, folder):  # another process may have built it meanwhile
-                part = time.monotonic()
-                apiserver_build.go_build(apiserver_build.find_go(), target, folder)
-                built.append(target.name)
-                seconds[target.name] = time.monotonic() - part
-        for name, took in images.ensure_images(folder / "images").items():
-            built.append(f"image {name}")
-            seconds[f"image {name}"] = took
+        # The images mostly download and unpack Debian packages: they are built while Go compiles.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            image_build = pool.submit(images.ensure_images, folder / "images")
+            apiserver = apiserver_build.ensure_built()
+            if apiserver.built:
+                built.extend(apiserver.built)
+                seconds["kube-apiserver+etcd"] = apiserver.seconds
+            for target in TARGETS:
+                if not apiserver_build.is_built(target, folder):  # another process may have built it
+                    part = time.monotonic()
+                    apiserver_build.go_build(apiserver_build.find_go(), target, folder)
+                    built.append(target.name)
+                    seconds[target.name] = time.monotonic() - part
+            for name, took in image_build.result().items():
+                built.append(f"image {name}")
+                seconds[f"image {name}"] = took
     seconds["total"] = time.monotonic() - start
     return BuildResult(tuple(built), seconds)
 

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
 import subprocess
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from filelock import FileLock
 
 from kconform.errors import PlatformError
 from kconform.platforms.local.processes import (
@@ -40,6 +43,7 @@ from tests.apiserver import build as apiserver_build
 from tests.node import build, images, pki, sandbox
 from tests.node.sandbox import Sandbox
 
+LOG = logging.getLogger("kconform.node")
 NODE_NAME = "kconform-node"
 CONTEXT = "kconform-node"
 POD_CIDR = "10.244.0.0/24"
@@ -380,7 +384,10 @@ class Node:
                 timeout=15,
                 interval=0.1,
             )
-        return errors + self.leftovers()
+        left = errors + self.leftovers()
+        if not left:
+            saved_sysctls_file().unlink(missing_ok=True)
+        return left
 
     def _kill_marked(self) -> None:
         for pid in find_run_processes(self.run_id):
@@ -449,8 +456,21 @@ def _wait_socket(path: Path, node: Node, what: str) -> None:
     )
 
 
+def saved_sysctls_file() -> Path:
+    return build.install_dir() / ".node-saved-sysctls.json"
+
+
+@contextlib.contextmanager
+def machine_lock(timeout: float) -> Iterator[None]:
+    """Held while a node runs: one node per machine (they share the host's sysctls and cgroup tree), and a
+    node that starts with it held knows that any node state it finds is a killed session's."""
+    with FileLock(str(build.install_dir() / ".node-running.lock"), timeout=timeout):
+        yield
+
+
 def start(*, workdir: Path, log_dir: Path) -> Node:
-    """Start the node; return once it is Ready and cluster DNS answers. Raises after cleaning up on failure."""
+    """Start the node (hold `machine_lock`); return once it is Ready and cluster DNS answers. Raises after
+    cleaning up on failure."""
     missing = [t.name for t in build.TARGETS if not apiserver_build.is_built(t, build.install_dir())]
     missing += [t.name for t in apiserver_build.TARGETS if not apiserver_build.is_built(t)]
     if missing or not images.all_built(build.install_dir() / "images"):
@@ -459,9 +479,14 @@ def start(*, workdir: Path, log_dir: Path) -> Node:
         )
     run_id = f"node-{uuid.uuid4().hex[:8]}"
     workdir.mkdir(parents=True, exist_ok=True)
+    recovered = sandbox.recover_stale(saved_sysctls_file())
+    if recovered:
+        LOG.warning("a node killed earlier had left: %s (removed)", "; ".join(recovered))
     supervisor = ProcessSupervisor(run_id, log_dir)
     env = {**os.environ, "PATH": _PATH}
     box = sandbox.create(supervisor, run_id)
+    # Kept until the node stops cleanly: the next start restores them if this session is killed.
+    saved_sysctls_file().write_text(json.dumps(box.saved_sysctls))
     creds = pki.create(workdir / "pki", node_name=NODE_NAME, node_ip=box.node_ip, service_ip=API_SERVICE_IP)
     node = Node(run_id, workdir, log_dir, box, supervisor, creds)
     node.processes["namespace-holder"] = box.holder
@@ -618,3 +643,18 @@ def _start_components(node: Node, env: dict[str, str]) -> None:
         diagnose=node.diagnose,
     )
     _wait_http("http://127.0.0.1:8181/ready", "CoreDNS", node)
+
+    def default_service_account() -> bool:  # the controllers run: pods are admitted in `default`
+        node.ensure_alive()
+        try:
+            return bool(node.kubectl("get", "serviceaccount", "default", "-o", "name", timeout=10).strip())
+        except PlatformError:
+            return False
+
+    wait_until(
+        default_service_account,
+        describe="the ServiceAccount default/default (made by kube-controller-manager)",
+        timeout=READY_TIMEOUT_S,
+        interval=0.5,
+        diagnose=node.diagnose,
+    )

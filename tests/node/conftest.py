@@ -25,7 +25,6 @@ from types import FrameType
 
 import pytest
 from _pytest.mark.expression import Expression
-from filelock import FileLock
 
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
@@ -86,8 +85,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         # SIGTERM ends the session as Ctrl-C does (pytest stops and runs this teardown); as SystemExit it would
         # fail only the running test, and the session would go on with the next.
         signal.signal(signal.SIGTERM, _interrupt)
-    lock = FileLock(str(build.install_dir() / ".node-running.lock"), timeout=NODE_LOCK_TIMEOUT_S)
-    with lock:
+    with cluster.machine_lock(NODE_LOCK_TIMEOUT_S):
         running = cluster.start(
             workdir=tmp_path_factory.mktemp("node"), log_dir=PROJECT_ROOT / "reports" / "logs" / "node"
         )

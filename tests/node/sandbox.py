@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import os
 import random
 import signal
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kconform.errors import PlatformError
-from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
+from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor, sweep_stale
 from kconform.waits import wait_until
 
 # Written by the kubelet at start (pkg/kubelet/cm/container_manager_linux.go setupKernelTunables, v1.35.4);
@@ -51,6 +52,35 @@ def write_sysctls(values: dict[str, str]) -> None:
         path = Path("/proc/sys") / name
         if path.read_text().strip() != value:
             path.write_text(value + "\n")
+
+
+def recover_stale(saved_sysctls: Path) -> list[str]:
+    """Undo what a node whose session was killed (SIGKILL, a crash) left: its pods' processes and cgroups,
+    its marked processes (containerd's shims outlive everything else), the host sysctls it changed (saved in
+    `saved_sysctls` while a node runs). Call with the machine's node lock held: no node runs then."""
+    found: list[str] = []
+    roots = sorted(
+        {
+            d.name
+            for h in CGROUP_FS.iterdir()
+            if h.is_dir()
+            for d in h.glob(f"{CGROUP_ROOT_PREFIX}*")
+            if d.is_dir()
+        }
+    )
+    for root in roots:
+        kill_cgroup_processes(root)
+        found.append(f"cgroup root {root}")
+    swept = sweep_stale(log=lambda line: None)
+    if swept:
+        found.append(f"processes {swept}")
+    for root in roots:
+        remove_cgroup_root(root)
+    if saved_sysctls.is_file():
+        write_sysctls(json.loads(saved_sysctls.read_text()))
+        saved_sysctls.unlink()
+        found.append("host sysctls restored")
+    return found
 
 
 def _run(argv: list[str], what: str) -> str:
@@ -98,6 +128,41 @@ def cgroup_pids(root: str) -> set[int]:
     return pids
 
 
+def kill_cgroup_processes(root: str, timeout: float = 30) -> None:
+    """SIGKILL every process in the cgroups under `root` (containers and sandboxes) until none is left."""
+
+    def empty() -> bool:
+        pids = cgroup_pids(root)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return not pids
+
+    wait_until(
+        empty,
+        describe=f"every process in the cgroups under /{root} to die",
+        timeout=timeout,
+        interval=0.2,
+        diagnose=lambda: f"left: {sorted(cgroup_pids(root))}",
+    )
+
+
+def remove_cgroup_root(root: str, timeout: float = 15) -> None:
+    def removed() -> bool:
+        for folder in cgroup_dirs(root):
+            with contextlib.suppress(FileNotFoundError, OSError):
+                folder.rmdir()
+        return not cgroup_dirs(root)
+
+    wait_until(
+        removed,
+        describe=f"the cgroups under /{root} to be removed",
+        timeout=timeout,
+        interval=0.2,
+        diagnose=lambda: f"left: {[str(d) for d in cgroup_dirs(root)[:5]]}",
+    )
+
+
 @dataclass
 class Sandbox:
     """The namespaces (held by `holder`), the veth pair, the saved sysctls and the cgroup root of one node."""
@@ -118,23 +183,8 @@ class Sandbox:
     def run(self, argv: list[str], what: str) -> str:
         return _run(self.enter() + argv, what)
 
-    def kill_pods(self, timeout: float = 30) -> None:
-        """SIGKILL every process in the node's pod cgroups (containers and sandboxes) until none is left."""
-
-        def empty() -> bool:
-            pids = cgroup_pids(self.cgroup_root)
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            return not pids
-
-        wait_until(
-            empty,
-            describe=f"every process in the cgroups under /{self.cgroup_root} to die",
-            timeout=timeout,
-            interval=0.2,
-            diagnose=lambda: f"left: {sorted(cgroup_pids(self.cgroup_root))}",
-        )
+    def kill_pods(self) -> None:
+        kill_cgroup_processes(self.cgroup_root)
 
     def create_cgroups(self) -> None:
         """The cgroup root in every hierarchy (the kubelet refuses a --cgroup-root that does not exist)."""
@@ -150,20 +200,8 @@ class Sandbox:
                 if (hierarchy / name).is_file() and not (top / name).read_text().strip():
                     (top / name).write_text((hierarchy / name).read_text())
 
-    def remove_cgroups(self, timeout: float = 15) -> None:
-        def removed() -> bool:
-            for folder in cgroup_dirs(self.cgroup_root):
-                with contextlib.suppress(FileNotFoundError, OSError):
-                    folder.rmdir()
-            return not cgroup_dirs(self.cgroup_root)
-
-        wait_until(
-            removed,
-            describe=f"the cgroups under /{self.cgroup_root} to be removed",
-            timeout=timeout,
-            interval=0.2,
-            diagnose=lambda: f"left: {[str(d) for d in cgroup_dirs(self.cgroup_root)[:5]]}",
-        )
+    def remove_cgroups(self) -> None:
+        remove_cgroup_root(self.cgroup_root)
 
     def link_gone(self) -> bool:
         return not Path(f"/sys/class/net/{self.host_link}").exists()

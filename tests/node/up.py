@@ -15,6 +15,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from filelock import Timeout
+
 from kconform.errors import KconformError
 from kconform.platforms.local.processes import install_signal_handlers
 from tests.node import build, cluster, images
@@ -30,28 +32,37 @@ def main() -> int:
         )
         return 2
     install_signal_handlers()
-    with tempfile.TemporaryDirectory(prefix="kconform-node-") as workdir:
-        try:
-            node = cluster.start(workdir=Path(workdir), log_dir=PROJECT_ROOT / "reports" / "logs" / "node-up")
-        except KconformError as err:
-            print(f"the node did not start: {err}", file=sys.stderr)
-            return 3
-        try:
-            print(f"node {cluster.NODE_NAME} Ready")
-            print(f"  KUBECONFIG={node.kubeconfig} (context {node.context})")
-            print(
-                f"  node IP (--external-host): {node.node_ip}; this machine, as pods reach it: {node.host_ip}"
-            )
-            print(f"  containerd: {node.containerd_socket} (namespace k8s.io)")
-            print("  images: " + ", ".join(i.reference for i in images.IMAGES))
-            print("Ctrl-C stops it.", flush=True)
-            threading.Event().wait()  # until SIGINT (KeyboardInterrupt) or SIGTERM (SystemExit)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
-            left = node.stop()
-            print("stopped; left behind: " + (", ".join(left) if left else "nothing"))
+    try:
+        with cluster.machine_lock(timeout=5), tempfile.TemporaryDirectory(prefix="kconform-node-") as workdir:
+            return _run(Path(workdir))
+    except Timeout:
+        print(
+            "another node runs on this machine (a test session or tests.node.up): stop it first",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _run(workdir: Path) -> int:
+    try:
+        node = cluster.start(workdir=workdir, log_dir=PROJECT_ROOT / "reports" / "logs" / "node-up")
+    except KconformError as err:
+        print(f"the node did not start: {err}", file=sys.stderr)
+        return 3
+    try:
+        print(f"node {cluster.NODE_NAME} Ready")
+        print(f"  KUBECONFIG={node.kubeconfig} (context {node.context})")
+        print(f"  node IP (--external-host): {node.node_ip}; this machine, as pods reach it: {node.host_ip}")
+        print(f"  containerd: {node.containerd_socket} (namespace k8s.io)")
+        print("  images: " + ", ".join(i.reference for i in images.IMAGES))
+        print("Ctrl-C stops it.", flush=True)
+        threading.Event().wait()  # until SIGINT (KeyboardInterrupt) or SIGTERM (SystemExit)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+        left = node.stop()
+        print("stopped; left behind: " + (", ".join(left) if left else "nothing"))
     return 0
 
 
