@@ -75,6 +75,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 @pytest.fixture(scope="session")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    if os.geteuid() != 0:
+        pytest.fail(
+            "the node tier runs as root (network namespaces, cgroups, host sysctls): "
+            "sudo -E python -m pytest -m node",
+            pytrace=False,
+        )
     if not build.is_built():
         pytest.fail(
             f"the node is not built in {build.install_dir()}: run `python -m tests.node.build` "
