@@ -1,6 +1,8 @@
 """Build what tests/node runs, once: the node's Go binaries and its container images.
 
-    python -m tests.node.build        # prints where everything is and how long each part took
+    python -m tests.node.build            # prints where everything is and how long each part took
+    python -m tests.node.build binaries   # only the Go binaries (no root needed)
+    python -m tests.node.build images     # only the images (root: mmdebstrap)
 
 Binaries come from the Go module proxy through the wrapper modules in tools/node/: kubelet,
 kube-controller-manager, kube-scheduler, kube-proxy and kubectl from k8s.io/kubernetes with the same replace
@@ -83,9 +85,13 @@ class BuildResult:
     seconds: dict[str, float]  # seconds per part built
 
 
-def ensure_built() -> BuildResult:
-    """Every binary and image, built when its marker is missing or stale; MissingPrerequisite for a missing
-    tool, PlatformError for a failed build."""
+PARTS = ("binaries", "images")
+
+
+def ensure_built(parts: tuple[str, ...] = PARTS) -> BuildResult:
+    """Every binary and image (or only the `parts` named), built when its marker is missing or stale;
+    MissingPrerequisite for a missing tool, PlatformError for a failed build. The binaries need no root
+    (and share the user's Go build cache with the apiserver tier); the images need root (mmdebstrap)."""
     missing = missing_host_tools()
     if missing:
         raise MissingPrerequisite(
@@ -99,12 +105,14 @@ def ensure_built() -> BuildResult:
     with FileLock(str(folder / ".build.lock"), timeout=BUILD_TIMEOUT_S * 4):
         # The images mostly download and unpack Debian packages: they are built while Go compiles.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            image_build = pool.submit(images.ensure_images, folder / "images")
-            apiserver = apiserver_build.ensure_built()
-            if apiserver.built:
+            image_build = pool.submit(
+                lambda: images.ensure_images(folder / "images") if "images" in parts else {}
+            )
+            apiserver = apiserver_build.ensure_built() if "binaries" in parts else None
+            if apiserver and apiserver.built:
                 built.extend(apiserver.built)
                 seconds["kube-apiserver+etcd"] = apiserver.seconds
-            for target in TARGETS:
+            for target in TARGETS if "binaries" in parts else ():
                 if not apiserver_build.is_built(target, folder):  # another process may have built it
                     part = time.monotonic()
                     apiserver_build.go_build(apiserver_build.find_go(), target, folder)
@@ -126,22 +134,26 @@ def is_built() -> bool:
     )
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    parts = tuple(argv) or PARTS
+    if not set(parts) <= set(PARTS):
+        print(f"usage: python -m tests.node.build [{' | '.join(PARTS)}]", file=sys.stderr)
+        return 2
     try:
-        result = ensure_built()
+        result = ensure_built(parts)
     except MissingPrerequisite as err:
         print(str(err), file=sys.stderr)
         return 2
     except PlatformError as err:
         print(f"building the node failed: {err}", file=sys.stderr)
         return 1
-    parts = ", ".join(f"{name} {took:.0f}s" for name, took in result.seconds.items()) or "nothing"
-    what = f"built {parts}" if result.built else f"reused the cached build ({parts})"
+    took = ", ".join(f"{name} {secs:.0f}s" for name, secs in result.seconds.items()) or "nothing"
+    what = f"built {took}" if result.built else f"reused the cached build ({took})"
     print(
-        f"node binaries and images for Kubernetes {apiserver_build.kubernetes_version()} in {install_dir()}: {what}"
+        f"node {' and '.join(parts)} for Kubernetes {apiserver_build.kubernetes_version()} in {install_dir()}: {what}"
     )
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
