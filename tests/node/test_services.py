@@ -12,6 +12,7 @@ import pytest
 
 from kconform.platforms.kubernetes import client_pod
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.waits import wait_until
 from tests.node import cluster, workloads
 
 pytestmark = pytest.mark.node
@@ -48,7 +49,25 @@ def backends(platform: KubernetesPlatform, namespace: str) -> dict[str, str]:
     workloads.wait_endpoints(platform.kube, namespace, "web", 2)
     workloads.wait_endpoints(platform.kube, namespace, "members", 2)
     platform.internal_clients(namespace)  # the client pod asks the DNS questions
-    return {p["metadata"]["name"]: p["status"]["podIP"] for p in started}
+    ips = {p["metadata"]["name"]: p["status"]["podIP"] for p in started}
+    # kube-proxy and CoreDNS follow the EndpointSlices a moment later: wait for both, bounded.
+    node_port_url = f"http://{platform.external_host()}:{platform.node_ports(2)[1]}/"
+    wait_until(
+        lambda: httpx.get(node_port_url, timeout=5).status_code == 200,
+        describe=f"kube-proxy to forward node port {node_port_url}",
+        timeout=60,
+        interval=0.5,
+        retry_on=(httpx.TransportError,),
+    )
+    names = [f"{pod}.members.{namespace}.{FQDN}" for pod in ips] + [f"web.{namespace}.{FQDN}"]
+    wait_until(
+        lambda: all(isinstance(v, list) for v in _resolve(platform, namespace, *names).values()),
+        describe=f"CoreDNS to answer {names}",
+        timeout=60,
+        interval=1.0,
+        diagnose=lambda: str(_resolve(platform, namespace, *names)),
+    )
+    return ips
 
 
 def _resolve(platform: KubernetesPlatform, namespace: str, *names: str) -> dict[str, object]:

@@ -77,6 +77,21 @@ def http_server_pod(
 ) -> dict[str, Any]:
     command = ["python3", "-c", HTTP_SERVER, bind, greeting, str(HTTP_PORT)]
     container = restricted_container("web", images.PYTHON.reference, command)
+    # Ready once it listens (the kubelet probes a pod's IP, so a loopback-only server is probed from inside).
+    probe: dict[str, Any] = (
+        {
+            "exec": {
+                "command": [
+                    "python3",
+                    "-c",
+                    f"import socket; socket.create_connection(('127.0.0.1', {HTTP_PORT}))",
+                ]
+            }
+        }
+        if bind == "127.0.0.1"
+        else {"tcpSocket": {"port": HTTP_PORT}}
+    )
+    container["readinessProbe"] = {**probe, "periodSeconds": 1}
     return restricted_pod(name, namespace, [container], labels=labels, **spec)
 
 
