@@ -336,6 +336,11 @@ class Node:
             raise PlatformError(f"ctr {' '.join(args)} failed: {proc.stderr.strip()}")
         return proc.stdout
 
+    def alias_image(self, image: str, alias: str) -> None:
+        """Give an image of the node's store another reference (e.g. under a mirror registry's name): pods
+        naming `alias` then run it without any pull, and nothing else answers that name."""
+        self.ctr("images", "tag", "--force", image, alias)
+
     def ensure_alive(self) -> None:
         for process in self.processes.values():
             process.ensure_alive()

@@ -116,7 +116,9 @@ def run_id() -> str:
     return f"node{os.getpid() % 1000}{uuid.uuid4().hex[:5]}"
 
 
-def make_platform(node: Node, *, profile: str = "1.2.0", run: str | None = None) -> KubernetesPlatform:
+def make_platform(
+    node: Node, *, profile: str = "1.2.0", run: str | None = None, client_image: str = PYTHON_IMAGE
+) -> KubernetesPlatform:
     """The kubernetes platform as `--provider existing --external-host <node IP>` hands it out, with the
     node's python image (kafka-python inside, so no pip install) as the client image."""
     settings = KubeSettings(
@@ -125,7 +127,7 @@ def make_platform(node: Node, *, profile: str = "1.2.0", run: str | None = None)
         provider="existing",
         context=node.context,
         kubeconfig=str(node.kubeconfig),
-        client_image=PYTHON_IMAGE,
+        client_image=client_image,
         client_pip_install=False,
         external_host=node.node_ip,
     )
