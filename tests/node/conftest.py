@@ -41,15 +41,20 @@ PYTHON_IMAGE = images.PYTHON_KAFKA.reference  # has the harness's kafka-python: 
 
 
 def _selects_node(config: pytest.Config) -> bool:
-    """Whether `-m` asks for this tier: its expression holds for a test marked `node` (and nothing else)."""
+    """Whether `-m` asks for this tier by name: its expression holds for a test marked `node` but not for an
+    unmarked one (`-m "not bridge"` holds for both, and must not start a node in every xdist worker)."""
     markexpr = config.getoption("markexpr", "") or ""
     if not markexpr:
         return False
+    expression = Expression.compile(markexpr)
 
     def only_node(name: str, /, **kwargs: str | int | bool | None) -> bool:
         return name == "node"
 
-    return bool(Expression.compile(markexpr).evaluate(only_node))
+    def unmarked(name: str, /, **kwargs: str | int | bool | None) -> bool:
+        return False
+
+    return bool(expression.evaluate(only_node)) and not expression.evaluate(unmarked)
 
 
 def pytest_configure(config: pytest.Config) -> None:
