@@ -20,10 +20,10 @@ from typing import Any
 import allure
 import pytest
 
-from fixtures.cluster import KafkaCluster, running
-from fixtures.plugin import remember_cluster
 from kconform import resources
 from kconform.errors import BrokerUnreachable
+from kconform_fixtures.cluster import KafkaCluster, running
+from kconform_fixtures.plugin import remember_cluster
 
 pytestmark = pytest.mark.workflow("external-access")
 LISTENER = "external"
