@@ -12,7 +12,7 @@ from kconform.platforms.kubernetes import client_pod, external
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from tests.apiserver import build as apiserver_build
-from tests.node import cluster
+from tests.node import configs
 from tests.node.cluster import Node
 
 pytestmark = pytest.mark.node
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.node
 def test_the_node_runs_the_pinned_kubernetes_on_debians_containerd(kube: Kube) -> None:
     version = apiserver_build.kubernetes_version()
     assert kube.server_version() == version.lstrip("v")
-    info = kube.get("v1", "Node", None, cluster.NODE_NAME)["status"]["nodeInfo"]  # type: ignore[index]
+    info = kube.get("v1", "Node", None, configs.NODE_NAME)["status"]["nodeInfo"]  # type: ignore[index]
     assert info["kubeletVersion"] == version
     assert info["containerRuntimeVersion"].startswith("containerd://1.6."), info
 

@@ -13,7 +13,7 @@ import pytest
 from kconform.platforms.kubernetes import client_pod
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.waits import wait_until
-from tests.node import cluster, workloads
+from tests.node import configs, workloads
 
 pytestmark = pytest.mark.node
 RESOLVE = (
@@ -24,7 +24,7 @@ RESOLVE = (
     "    except OSError as e: out[name]='error: '+type(e).__name__\n"
     "print(json.dumps(out))\n"
 )
-FQDN = f"svc.{cluster.CLUSTER_DOMAIN}"
+FQDN = f"svc.{configs.CLUSTER_DOMAIN}"
 
 
 @pytest.fixture(scope="module")

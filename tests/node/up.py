@@ -19,7 +19,7 @@ from filelock import Timeout
 
 from kconform.errors import KconformError
 from kconform.platforms.local.processes import install_signal_handlers
-from tests.node import build, cluster, images
+from tests.node import build, cluster, configs, images
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ def _run(workdir: Path) -> int:
         print(f"the node did not start: {err}", file=sys.stderr)
         return 3
     try:
-        print(f"node {cluster.NODE_NAME} Ready")
+        print(f"node {configs.NODE_NAME} Ready")
         print(f"  KUBECONFIG={node.kubeconfig} (context {node.context})")
         print(f"  node IP (--external-host): {node.node_ip}; this machine, as pods reach it: {node.host_ip}")
         print(f"  containerd: {node.containerd_socket} (namespace k8s.io)")
