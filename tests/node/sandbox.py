@@ -59,15 +59,7 @@ def recover_stale(saved_sysctls: Path) -> list[str]:
     its marked processes (containerd's shims outlive everything else), the host sysctls it changed (saved in
     `saved_sysctls` while a node runs). Call with the machine's node lock held: no node runs then."""
     found: list[str] = []
-    roots = sorted(
-        {
-            d.name
-            for h in CGROUP_FS.iterdir()
-            if h.is_dir()
-            for d in h.glob(f"{CGROUP_ROOT_PREFIX}*")
-            if d.is_dir()
-        }
-    )
+    roots = sorted({d.name for h in _hierarchies() for d in h.glob(f"{CGROUP_ROOT_PREFIX}*") if d.is_dir()})
     for root in roots:
         kill_cgroup_processes(root)
         found.append(f"cgroup root {root}")
@@ -108,15 +100,20 @@ def _free_link_network() -> ipaddress.IPv4Network:
     raise PlatformError(f"no free /30 left in {_HOST_RANGE} for the node's veth pair")
 
 
+def _hierarchies() -> list[Path]:
+    """The cgroup v2 tree's root, or every mounted v1 hierarchy (this machine has v1 only)."""
+    if (CGROUP_FS / "cgroup.controllers").is_file():
+        return [CGROUP_FS]
+    return [h for h in CGROUP_FS.iterdir() if (h / "cgroup.procs").is_file()] if CGROUP_FS.is_dir() else []
+
+
 def cgroup_dirs(root: str) -> list[Path]:
-    """Every directory of this cgroup root in every v1 hierarchy (or the v2 tree), deepest first."""
+    """Every directory of this cgroup root in every hierarchy, deepest first."""
     found: list[Path] = []
-    for hierarchy in CGROUP_FS.iterdir() if CGROUP_FS.is_dir() else []:
+    for hierarchy in _hierarchies():
         top = hierarchy / root
         if top.is_dir():
             found.extend(Path(d) for d, _, _ in os.walk(top))
-    if (CGROUP_FS / root / "cgroup.procs").is_file():
-        found.extend(Path(d) for d, _, _ in os.walk(CGROUP_FS / root))
     return sorted(set(found), key=lambda p: len(p.parts), reverse=True)
 
 
@@ -188,15 +185,11 @@ class Sandbox:
 
     def create_cgroups(self) -> None:
         """The cgroup root in every hierarchy (the kubelet refuses a --cgroup-root that does not exist)."""
-        for hierarchy in CGROUP_FS.iterdir():
-            if not (hierarchy / "cgroup.procs").is_file():
-                continue
+        for hierarchy in _hierarchies():
             top = hierarchy / self.cgroup_root
             top.mkdir(exist_ok=True)
-            for name in (
-                "cpuset.cpus",
-                "cpuset.mems",
-            ):  # a v1 cpuset child starts empty: no task could join it
+            # A v1 cpuset child starts empty: no task could join it until it has the parent's cpus and mems.
+            for name in ("cpuset.cpus", "cpuset.mems"):
                 if (hierarchy / name).is_file() and not (top / name).read_text().strip():
                     (top / name).write_text((hierarchy / name).read_text())
 
