@@ -30,6 +30,7 @@ class RunConfig:
     context    kubeconfig context for provider existing
     workflows  run only these workflows (None: every workflow)
     external_host  where this machine reaches node ports on provider existing (None: a node's address)
+    image_registry kubernetes: the registry (mirror) every image kconform causes to be pulled comes from
     """
 
     platform: str = options.BY_DEST["platform"].default
@@ -45,6 +46,7 @@ class RunConfig:
     context: str | None = None
     workflows: tuple[str, ...] | None = None
     external_host: str | None = None
+    image_registry: str | None = None
 
     def cells(self) -> list[tuple[versions.Profile, str]]:
         """Every (profile, mode) this run covers, in table order."""
@@ -76,6 +78,7 @@ def build(
     context: str | None = None,
     workflows: Sequence[str] | None = None,
     external_host: str | None = None,
+    image_registry: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
     """Merge explicit values over KCONFORM_* environment variables over defaults (kconform.options, the
@@ -94,6 +97,7 @@ def build(
             "context": context,
             "workflows": workflows,
             "external_host": external_host,
+            "image_registry": image_registry,
         },
         env,
     )
@@ -137,4 +141,5 @@ def build(
         context=values["context"],
         workflows=workflow_table.check(chosen_workflows) if chosen_workflows else None,
         external_host=values["external_host"],
+        image_registry=values["image_registry"],
     )

@@ -22,11 +22,18 @@ import pytest
 
 from kconform import resources
 from kconform.errors import BrokerUnreachable
-from kconform_fixtures.cluster import KafkaCluster, running
+from kconform_fixtures.cluster import KafkaCluster, running, waits_budget_s
 from kconform_fixtures.plugin import remember_cluster
 
-pytestmark = pytest.mark.workflow("external-access")
 LISTENER = "external"
+CLIENT_TIMEOUT_S = 30.0  # cluster.client's default
+# Each test creates its own cluster inside the test function (one at a time: the node ports are fixed), so
+# its timeout must hold that cluster's waits, a topic and a user, and its three client calls; plus a margin
+# for the reads and deletes between them.
+TEST_TIMEOUT_S = (
+    waits_budget_s(node_port_clusters=1, resources_ready=2, client_calls=[CLIENT_TIMEOUT_S] * 3) + 120
+)
+pytestmark = [pytest.mark.workflow("external-access"), pytest.mark.timeout(TEST_TIMEOUT_S)]
 
 
 def _documents(cell, name: str, namespace: str, run_id: str, listener: dict[str, Any]) -> list[dict]:
@@ -121,7 +128,7 @@ def test_default_advertised_addresses_are_unreachable(external, names):
         LISTENER,
         external=True,
         credentials=credentials,
-        timeout_s=15,
+        timeout_s=15,  # < CLIENT_TIMEOUT_S
         bootstrap=f"{external.host}:{external.bootstrap_port}",  # where the test host reaches the node port
     )
     with allure.step(

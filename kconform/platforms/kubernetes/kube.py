@@ -87,20 +87,6 @@ class Kube:
         except self._api_exception as err:
             raise wrap(err, action) from err
 
-    @contextmanager
-    def _stream_api(self) -> Iterator[Any]:
-        """A CoreV1Api on an ApiClient of its own, for one exec or port-forward. The client's stream() swaps
-        its ApiClient's request function while it opens the websocket and puts it back after: a REST call on
-        a shared client at that moment would go out as a websocket request, and two streams overlapping
-        could leave the websocket function in place for good."""
-        from kubernetes import client
-
-        own = client.ApiClient(configuration=self.api_client.configuration)
-        try:
-            yield client.CoreV1Api(own)
-        finally:
-            own.close()  # the websocket has a connection of its own; the ApiClient is no longer needed
-
     def _resource(self, api_version: str, kind: str) -> Any:
         with self._api(f"find API {api_version} {kind}"):
             return self.dynamic.resources.get(api_version=api_version, kind=kind)
@@ -201,61 +187,65 @@ class Kube:
                 )
             )
 
+    @contextmanager
+    def _stream_core(self) -> Iterator[Any]:
+        """A CoreV1Api on an ApiClient of its own for one exec or port-forward. The kubernetes client's
+        `stream()` swaps its ApiClient's `call_api` for a websocket request while it connects; on the shared
+        client a REST call from another thread (a readiness poll, a diagnostics read) in that moment would be
+        sent into the websocket handshake."""
+        from kubernetes import client
+
+        own = client.ApiClient(configuration=self.api_client.configuration)
+        own.default_headers.update(self.api_client.default_headers)
+        try:
+            yield client.CoreV1Api(own)
+        finally:
+            own.close()
+
     def exec(
         self, namespace: str, pod: str, container: str, argv: list[str], stdin: str, timeout: float
     ) -> str:
-        """Run argv in a container with `stdin`; return stdout. Every way it can go wrong is a PlatformError
-        that says which: a non-zero exit (with stderr), no end within `timeout`, a stream that ended without
-        an exit status (the connection dropped, e.g. the pod went away)."""
+        """Run argv in a container with `stdin`; return stdout. A non-zero exit, a connection that cannot be
+        made or drops, and no exit within `timeout` are each a PlatformError saying which (stderr included)."""
         from kubernetes.stream import stream
-        from kubernetes.stream.ws_client import ERROR_CHANNEL
-        from websocket import WebSocketException
 
-        what = f"`{' '.join(argv)[:200]}` in {namespace}/{pod}"
-        with self._api(f"exec in {namespace}/{pod}"), self._stream_api() as core:
-            ws = stream(
-                core.connect_get_namespaced_pod_exec,
-                pod,
-                namespace,
-                container=container,
-                command=argv,
-                stdin=True,
-                stdout=True,
-                stderr=True,
-                tty=False,
-                _preload_content=False,
-            )
-        try:
-            ws.write_stdin(stdin)
-            ws.close_channel(0)  # EOF on stdin where the API speaks v5; the framing does not rely on it
-            ws.run_forever(timeout=timeout)
-            if ws.is_open():
-                raise PlatformError(f"{what} timed out: no end within {timeout:.0f}s")
-            stdout, stderr = ws.read_stdout(), ws.read_stderr()
-            status = _exec_status(ws.read_channel(ERROR_CHANNEL))
-        except (WebSocketException, OSError) as err:
-            raise PlatformError(f"{what}: the exec connection failed: {err}") from err
-        finally:
-            ws.close()
-        if status is None:
-            raise PlatformError(
-                f"{what}: the exec connection ended without an exit status (dropped, or the pod went away); "
-                f"stderr: {stderr[-2000:]}"
-            )
-        if status.get("status") != "Success":
-            code = _exit_code(status)
-            detail = f"exited {code}" if code is not None else f"failed: {status.get('message')}"
-            raise PlatformError(f"{what} {detail}: {stderr[-2000:]}")
-        return str(stdout)
+        where = f"`{argv[0]}` in {namespace}/{pod}/{container}"
+        with self._stream_core() as core:
+            try:
+                ws = stream(
+                    core.connect_get_namespaced_pod_exec,
+                    pod,
+                    namespace,
+                    container=container,
+                    command=argv,
+                    stdin=True,
+                    stdout=True,
+                    stderr=True,
+                    tty=False,
+                    _preload_content=False,
+                )
+            except self._api_exception as err:
+                _reraise_interrupt(err)
+                raise wrap(err, f"exec {where}") from err
+            except Exception as err:  # websocket and socket errors of the handshake, several types
+                raise PlatformError(f"exec {where}: cannot connect: {type(err).__name__}: {err}") from err
+            try:
+                return exec_outcome(ws, stdin, timeout, where)
+            finally:
+                ws.close()
 
     def port_forward(self, namespace: str, pod: str, port: int) -> Any:
         """A socket to `port` of the pod (for the bridge), through the API server."""
         from kubernetes.stream import portforward
 
-        with self._api(f"port-forward {namespace}/{pod}:{port}"), self._stream_api() as core:
-            forward = portforward(
-                core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
-            )
+        with self._stream_core() as core:
+            try:
+                forward = portforward(
+                    core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
+                )
+            except self._api_exception as err:
+                _reraise_interrupt(err)
+                raise wrap(err, f"port-forward {namespace}/{pod}:{port}") from err
         return forward.socket(port)
 
     def service_account_can(
@@ -286,27 +276,52 @@ class Kube:
         return [c for c in out if (c.get("spec") or {}).get("group") == group]
 
 
+def _reraise_interrupt(err: Exception) -> None:
+    """The kubernetes client turns anything raised while a stream connects into an ApiException, a Ctrl-C or
+    a SIGTERM (fixtures' KeyboardInterrupt) too (kubernetes/stream/ws_client.py websocket_call and
+    portforward_call): the interrupt must stop the run, not become this exec's error."""
+    if isinstance(err.__context__, KeyboardInterrupt):
+        raise err.__context__
+
+
+ERROR_CHANNEL = 3  # the exec protocol's status channel (remotecommand): a metav1.Status when the process ends
+
+
+def exec_outcome(ws: Any, stdin: str, timeout: float, where: str) -> str:
+    """Feed stdin to a connected exec stream, wait (bounded) for the process to end, and read its outcome
+    from the Status the kubelet sends on the error channel: stdout when it succeeded, else a PlatformError
+    that says whether it failed, timed out or lost its connection."""
+    try:
+        ws.write_stdin(stdin)
+        ws.close_channel(0)  # EOF on stdin where the API speaks v5; the framing does not rely on it
+        ws.run_forever(timeout=timeout)
+        timed_out = ws.is_open()
+        stdout, stderr = str(ws.read_stdout(timeout=0) or ""), str(ws.read_stderr(timeout=0) or "")
+        status_text = "" if timed_out else str(ws.read_channel(ERROR_CHANNEL) or "")
+    except Exception as err:  # websocket and socket errors once connected, several types
+        raise PlatformError(f"exec {where}: the connection dropped: {type(err).__name__}: {err}") from err
+    if timed_out:
+        raise PlatformError(
+            f"exec {where} timed out: no exit within {timeout:.0f}s; stderr so far: {stderr[-1000:]!r}"
+        )
+    try:
+        status = json.loads(status_text) if status_text.strip() else None
+    except ValueError:
+        status = None
+    if not isinstance(status, dict):
+        raise PlatformError(
+            f"exec {where}: the connection ended without an exit status (dropped by the API server or the "
+            f"kubelet); stderr: {stderr[-1000:]!r}"
+        )
+    if status.get("status") == "Success":
+        return stdout
+    causes = ((status.get("details") or {}).get("causes")) or []
+    code = next((c.get("message") for c in causes if c.get("reason") == "ExitCode"), None)
+    what = f"exited {code}" if code is not None else f"failed: {status.get('message') or status}"
+    raise PlatformError(f"{where} {what}: {stderr[-2000:]}")
+
+
 def decode_secret_data(data: Mapping[str, str | bytes]) -> SecretData:
     """A Secret's `data` as the API returns it (base64 text) to the stored bytes; no value is assumed text,
     since `ca.p12` and `user.p12` are PKCS#12 (strimzi_contract.BINARY_KEYS)."""
     return SecretData({key: base64.b64decode(value, validate=True) for key, value in data.items()})
-
-
-def _exec_status(text: str) -> dict[str, Any] | None:
-    """The Status an exec stream ends with on its error channel (None when it sent none)."""
-    try:
-        status = json.loads(text) if text.strip() else None
-    except ValueError:
-        return None
-    return status if isinstance(status, dict) else None
-
-
-def _exit_code(status: Mapping[str, Any]) -> int | None:
-    """The command's exit code from a failed exec's Status (reason NonZeroExitCode, cause ExitCode)."""
-    for cause in (status.get("details") or {}).get("causes") or []:
-        if cause.get("reason") == "ExitCode":
-            try:
-                return int(cause.get("message"))
-            except (TypeError, ValueError):
-                return None
-    return None
