@@ -9,7 +9,7 @@ kube-controller-manager, kube-scheduler, kube-proxy and kubectl from k8s.io/kube
 pins as tools/apiserver/kube-apiserver (so with CGO_ENABLED=0 they reuse the packages that build compiled),
 and a CoreDNS with only the plugins the cluster's DNS needs. kube-apiserver and etcd are the apiserver tier's
 (`tests.apiserver.build`), built first when missing. The images (tests/node/images.py) are built from Debian
-packages and PyPI wheels, never pulled. Everything goes to <kconform cache>/node/ with completion markers that
+packages, never pulled. Everything goes to <kconform cache>/node/ with completion markers that
 hold the hash of what it was built from; a lock makes concurrent callers build once.
 """
 

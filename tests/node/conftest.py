@@ -37,7 +37,8 @@ from tests.node.cluster import Node
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NODE_LOCK_TIMEOUT_S = 1800.0  # another session's node on this machine: wait for it to stop
-PYTHON_IMAGE = images.PYTHON_KAFKA.reference  # has the harness's kafka-python: the client pod needs no PyPI
+# Debian's python3 and nothing else: kconform ships kafka-python into the client pod itself (no PyPI, no egress).
+PYTHON_IMAGE = images.PYTHON.reference
 
 
 def _selects_node(config: pytest.Config) -> bool:
@@ -125,7 +126,7 @@ def make_platform(
     node: Node, *, profile: str = "1.2.0", run: str | None = None, client_image: str = PYTHON_IMAGE
 ) -> KubernetesPlatform:
     """The kubernetes platform as `--provider existing --external-host <node IP>` hands it out, with the
-    node's python image (kafka-python inside, so no pip install) as the client image."""
+    node's python image as the client image."""
     settings = KubeSettings(
         profile=PROFILES[profile],
         run_id=run or run_id(),
@@ -133,7 +134,6 @@ def make_platform(
         context=node.context,
         kubeconfig=str(node.kubeconfig),
         client_image=client_image,
-        client_pip_install=False,
         external_host=node.node_ip,
     )
     kube = Kube(context=node.context, kubeconfig=str(node.kubeconfig))

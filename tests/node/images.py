@@ -1,4 +1,4 @@
-"""The node's container images, built from Debian packages and PyPI wheels here, never pulled.
+"""The node's container images, built here from Debian packages (and a few lines of C), never pulled.
 
 Each image is an OCI image-layout archive that `ctr images import` takes: blobs (uncompressed tar layers and
 a config), a manifest, and an index naming the image. The layers are made here:
@@ -6,9 +6,8 @@ a config), a manifest, and an index naming the image. The layers are made here:
 - pause: a static binary compiled from a few lines of C (the pod sandbox's process: sleeps, reaps, exits on
   SIGTERM/SIGINT);
 - a Debian bookworm root file system from mmdebstrap (variant essential: dpkg, coreutils, a shell) with
-  python3 (for kconform's client pod) or curl (the bridge sidecar pod's application container);
-- kafka-python, the very release the harness runs, unpacked from its PyPI wheel into the python image's
-  site-packages (a second layer), for a client pod that must not reach PyPI.
+  python3 (for kconform's client pod, which brings its own kafka-python) or curl (the bridge sidecar pod's
+  application container).
 
 Archives go to <folder>/<name>.tar with a marker holding the hash of their recipe; `ensure_images` builds the
 missing or stale ones. Images are named under REGISTRY, a registry that does not exist: a pod can only run them
@@ -21,14 +20,11 @@ import hashlib
 import io
 import json
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from kconform.errors import PlatformError
@@ -36,7 +32,6 @@ from kconform.errors import PlatformError
 REGISTRY = "kconform.invalid"  # .invalid never resolves (RFC 2606): nothing can be pulled from it
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
-KAFKA_PYTHON_VERSION = metadata.version("kafka-python")
 NOBODY = 65534  # Debian's base-passwd `nobody`: the uid kconform's client pod runs as
 _DEBOOTSTRAP_TIMEOUT_S = 900.0
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -126,49 +121,8 @@ def _debian_layer(packages: tuple[str, ...]) -> Callable[[Path], None]:
     return write
 
 
-def _wheel_layer(requirement: str, site_packages: str) -> Callable[[Path], None]:
-    """A layer holding a pure-Python wheel's files under `site_packages` (what pip would install there)."""
-
-    def write(out: Path) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            _run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "--quiet",
-                    "--no-deps",
-                    "--only-binary=:all:",
-                    "--disable-pip-version-check",
-                    "--dest",
-                    tmp,
-                    requirement,
-                ],
-                f"downloading the {requirement} wheel from PyPI",
-                300,
-            )
-            wheels = list(Path(tmp).glob("*.whl"))
-            if len(wheels) != 1:
-                raise PlatformError(f"expected one wheel for {requirement}, got {[w.name for w in wheels]}")
-            with zipfile.ZipFile(wheels[0]) as wheel, tarfile.open(out, "w") as layer:
-                for entry in wheel.infolist():
-                    if entry.is_dir():
-                        continue
-                    info = tarfile.TarInfo(f"{site_packages.strip('/')}/{entry.filename}")
-                    data = wheel.read(entry)
-                    info.size, info.mode, info.mtime = len(data), 0o644, 0
-                    layer.addfile(info, io.BytesIO(data))
-
-    return write
-
-
 _PYTHON_PACKAGES = ("python3-minimal", "libpython3.11-stdlib", "python-is-python3")
 _PYTHON_LAYER = _debian_layer(_PYTHON_PACKAGES)
-_SITE_PACKAGES = (
-    "/usr/local/lib/python3.11/dist-packages"  # on Debian's python3.11 sys.path, owned by no package
-)
-
 PAUSE = Image("pause", "3.10", PAUSE_C, (_pause_layer,), entrypoint=("/pause",), user="65535")
 PYTHON = Image(
     "python",
@@ -177,17 +131,10 @@ PYTHON = Image(
     (_PYTHON_LAYER,),
     cmd=("python3",),
 )
-PYTHON_KAFKA = Image(
-    "python-kafka",
-    f"3.11-kafka-python-{KAFKA_PYTHON_VERSION}",
-    f"mmdebstrap essential {SUITE} {_PYTHON_PACKAGES} + kafka-python=={KAFKA_PYTHON_VERSION} in {_SITE_PACKAGES}",
-    (_PYTHON_LAYER, _wheel_layer(f"kafka-python=={KAFKA_PYTHON_VERSION}", _SITE_PACKAGES)),
-    cmd=("python3",),
-)
 CURL = Image(
     "curl", "bookworm", f"mmdebstrap essential {SUITE} curl", (_debian_layer(("curl",)),), cmd=("sh",)
 )
-IMAGES = (PAUSE, PYTHON, PYTHON_KAFKA, CURL)
+IMAGES = (PAUSE, PYTHON, CURL)
 
 
 def archive(folder: Path, image: Image) -> Path:

@@ -48,8 +48,8 @@ def test_the_default_client_image_cannot_be_pulled_here(platform: KubernetesPlat
 
 
 def test_the_client_pod_runs_from_a_mirror_named_image_of_the_local_store(node: Node) -> None:
-    mirrored = f"{MIRROR}/kconform/python-kafka:{images.PYTHON_KAFKA.tag}"
-    node.alias_image(images.PYTHON_KAFKA.reference, mirrored)
+    mirrored = f"{MIRROR}/kconform/python:{images.PYTHON.tag}"
+    node.alias_image(images.PYTHON.reference, mirrored)
     platform = make_platform(node, client_image=mirrored)
     namespace = f"{platform.settings.run_id}-mirror"
     try:
@@ -58,7 +58,7 @@ def test_the_client_pod_runs_from_a_mirror_named_image_of_the_local_store(node: 
         pod = platform.kube.get("v1", "Pod", namespace, client_pod.POD_NAME) or {}
         assert pod["spec"]["containers"][0]["image"] == mirrored
         # The kubelet reports one of the image's names: the same image, known by both.
-        assert pod["status"]["containerStatuses"][0]["image"] in (mirrored, images.PYTHON_KAFKA.reference)
+        assert pod["status"]["containerStatuses"][0]["image"] in (mirrored, images.PYTHON.reference)
     finally:
         platform.delete_namespace(namespace)
         platform.close()
