@@ -98,14 +98,16 @@ def binary(target: Target) -> Path:
     return install_dir() / target.name
 
 
-def _marker(target: Target) -> Path:
-    return install_dir() / f".{target.name}.complete"
+def _marker(target: Target, folder: Path) -> Path:
+    return folder / f".{target.name}.complete"
 
 
-def is_built(target: Target) -> bool:
-    marker = _marker(target)
+def is_built(target: Target, folder: Path | None = None) -> bool:
+    """Whether `target` is in `folder` (default: this tier's install_dir) with a marker matching its pins."""
+    folder = folder or install_dir()
+    marker = _marker(target, folder)
     return (
-        binary(target).is_file()
+        (folder / target.name).is_file()
         and marker.is_file()
         and marker.read_text().strip() == f"{target.version()} {target.fingerprint()}"
     )
@@ -123,8 +125,9 @@ def find_go() -> str:
     return found
 
 
-def _go_build(go: str, target: Target) -> None:
-    out = binary(target)
+def go_build(go: str, target: Target, folder: Path) -> None:
+    """Build `target` into `folder` and write its completion marker (tests/node builds its binaries so too)."""
+    out = folder / target.name
     partial = out.with_name(out.name + ".partial")
     env = dict(os.environ)
     # The wrapper module's go.sum is the truth: never edit it during a build, never consult a vendor tree.
@@ -146,7 +149,7 @@ def _go_build(go: str, target: Target) -> None:
         tail = "\n".join(proc.stderr.strip().splitlines()[-20:])
         raise PlatformError(f"`go build {target.package}` in {target.module_dir} failed:\n{tail}")
     partial.replace(out)
-    _marker(target).write_text(f"{target.version()} {target.fingerprint()}\n")
+    _marker(target, folder).write_text(f"{target.version()} {target.fingerprint()}\n")
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ def ensure_built() -> BuildResult:
     with FileLock(str(folder / ".build.lock"), timeout=BUILD_TIMEOUT_S * 2):
         for target in TARGETS:
             if not is_built(target):  # another process may have built it while this one waited
-                _go_build(go, target)
+                go_build(go, target, folder)
                 built.append(target.name)
     return BuildResult(binary(KUBE_APISERVER), binary(ETCD), tuple(built), time.monotonic() - start)
 
