@@ -12,6 +12,10 @@ from kconform import versions
 from kconform import workflows as workflow_table
 from kconform.errors import InvalidCombination, UsageError
 
+# Every cluster of a cell at once (the largest cell needs 4): measured on the local platform, 2 cores (README,
+# "Performance"); a real Kafka pod asks ~1 GiB, so 4 fit a 7 GiB runner beside the operator.
+DEFAULT_CLUSTER_CONCURRENCY = 4
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -31,6 +35,7 @@ class RunConfig:
     context    kubeconfig context for provider existing
     workflows  run only these workflows (None: every workflow)
     external_host  where this machine reaches node ports on provider existing (None: a node's address)
+    cluster_concurrency  how many of a cell's clusters start ahead of their tests and live at once
     """
 
     platform: str = "local"
@@ -46,6 +51,7 @@ class RunConfig:
     context: str | None = None
     workflows: tuple[str, ...] | None = None
     external_host: str | None = None
+    cluster_concurrency: int = DEFAULT_CLUSTER_CONCURRENCY
 
     def cells(self) -> list[tuple[versions.Profile, str]]:
         """Every (profile, mode) this run covers, in table order."""
@@ -83,6 +89,7 @@ def build(
     context: str | None = None,
     workflows: Sequence[str] | None = None,
     external_host: str | None = None,
+    cluster_concurrency: int | str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
     """Merge explicit values over KCONFORM_* environment variables over defaults, and validate."""
@@ -128,4 +135,17 @@ def build(
         context=context or env.get("KCONFORM_CONTEXT"),
         workflows=workflow_table.check(chosen_workflows) if chosen_workflows else None,
         external_host=external_host or env.get("KCONFORM_EXTERNAL_HOST") or None,
+        cluster_concurrency=_concurrency(cluster_concurrency or env.get("KCONFORM_CLUSTER_CONCURRENCY")),
     )
+
+
+def _concurrency(value: int | str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_CLUSTER_CONCURRENCY
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise UsageError(f"cluster concurrency {value!r}: give a whole number of clusters, 1 or more")
+    return number
