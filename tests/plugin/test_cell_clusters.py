@@ -23,7 +23,9 @@ CONFTEST = textwrap.dedent(
 
     pytest_plugins = ["fixtures.plugin"]
     RECORD = os.environ["RECORD"]
+    EXPECTED_KAFKAS = int(os.environ.get("EXPECTED_KAFKAS", "0"))
     LOCK = threading.Lock()
+    APPLIED = threading.Condition()
 
 
     def record(*event):
@@ -33,7 +35,8 @@ CONFTEST = textwrap.dedent(
 
     class RecordingPlatform:
         """A test double playing the platform and Strimzi's part for the plugin's own tests: every call is
-        recorded; a Kafka whose name starts with "broken" ends NotReady, any other is Ready at once."""
+        recorded; a Kafka whose name starts with "broken" ends NotReady, any other is Ready once
+        EXPECTED_KAFKAS Kafkas exist (at once by default)."""
 
         name = "local"
 
@@ -52,14 +55,20 @@ CONFTEST = textwrap.dedent(
 
         def apply(self, resource):
             meta = resource["metadata"]
-            self.resources[(resource["kind"], meta["namespace"], meta["name"])] = resource
             record("apply", resource["kind"], meta["name"], meta["namespace"])
+            with APPLIED:
+                self.resources[(resource["kind"], meta["namespace"], meta["name"])] = resource
+                APPLIED.notify_all()
 
         def get(self, kind, namespace, name):
             return self.resources.get((kind, namespace, name))
 
         def wait_ready(self, kind, namespace, name, timeout):
             record("wait", kind, name)
+            with APPLIED:
+                kafkas = lambda: sum(1 for key in self.resources if key[0] == "Kafka")
+                if not APPLIED.wait_for(lambda: kafkas() >= EXPECTED_KAFKAS, timeout=10):
+                    raise ResourceFailed(f"only {kafkas()} of {EXPECTED_KAFKAS} Kafkas were applied (double)")
             if name.startswith("broken"):
                 raise ResourceFailed(f"Kafka {namespace}/{name} is NotReady: InvalidResourceException (double)")
             return {**self.resources[(kind, namespace, name)], "status": {"conditions": [{"type": "Ready"}]}}
@@ -136,12 +145,15 @@ SCENARIOS = textwrap.dedent(
 )
 
 
-def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, list[list]]:
+def _run(
+    pytester: pytest.Pytester, *args: str, expected_kafkas: int = 0
+) -> tuple[pytest.RunResult, list[list]]:
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_scenarios=SCENARIOS)
     record = pytester.path / "record.jsonl"
     record.unlink(missing_ok=True)  # one record per run
     pytester._monkeypatch.setenv("RECORD", str(record))
+    pytester._monkeypatch.setenv("EXPECTED_KAFKAS", str(expected_kafkas))
     base = ["-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:randomly", "--platform", "local"]
     base += ["--profile", "0.45.2", "--mode", "kraft", "--reports", str(pytester.path / "reports")]
     result = pytester.runpytest_subprocess(*base, *args)
@@ -187,7 +199,8 @@ def test_a_failing_cluster_fails_only_its_own_tests(pytester: pytest.Pytester) -
 def test_clusters_are_applied_together_before_the_first_test_and_deleted_after_their_last(
     pytester: pytest.Pytester,
 ) -> None:
-    result, events = _run(pytester)
+    # The double turns no Kafka Ready before all three exist: applied one by one, the first would never be.
+    result, events = _run(pytester, expected_kafkas=3)
     result.assert_outcomes(passed=4, errors=2)
     first_test = _index(events, "test")
     applied = [i for i, e in enumerate(events) if e[1:3] == ["apply", "Kafka"]]
