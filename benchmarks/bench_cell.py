@@ -199,10 +199,13 @@ def _cells(reports: Path) -> list[str]:
 def runs_main(args: argparse.Namespace) -> int:
     here = paths.PROJECT_ROOT
     checkouts = {"this": here, "baseline": Path(args.baseline).resolve()}
+    checkouts = {label: path for label, path in checkouts.items() if args.only in (None, label)}
     results: dict[tuple[str, str], list[float]] = defaultdict(list)
     workflows: dict[tuple[str, str], dict[str, float]] = {}
     for repeat in range(args.repeat):
-        for workers in (None, "2"):
+        for workers in (
+            (None, "2") if args.workers == "both" else ((None,) if args.workers == "serial" else ("2",))
+        ):
             for label, checkout in checkouts.items():
                 reports = Path(tempfile.mkdtemp(prefix=f"kconform-bench-{label}-"))
                 took, code, load = _run(checkout, workers, args.marks, reports)
@@ -237,6 +240,8 @@ def main() -> int:
     whole.add_argument("-m", dest="marks", default="", help='pytest -m expression, e.g. "not bridge"')
     whole.add_argument("--repeat", type=int, default=1)
     whole.add_argument("--keep-reports", action="store_true")
+    whole.add_argument("--only", choices=["this", "baseline"], help="run one checkout only")
+    whole.add_argument("--workers", choices=["both", "serial", "2"], default="both")
     args = parser.parse_args()
     return start_main(args) if args.command == "start" else runs_main(args)
 
