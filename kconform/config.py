@@ -12,9 +12,12 @@ from kconform import versions
 from kconform import workflows as workflow_table
 from kconform.errors import InvalidCombination, UsageError
 
-# Every cluster of a cell at once (the largest cell needs 4): measured on the local platform, 2 cores (README,
-# "Performance"); a real Kafka pod asks ~1 GiB, so 4 fit a 7 GiB runner beside the operator.
+# How many of a cell's clusters start ahead of their tests (README, "Performance"). On kubernetes every
+# cluster of the largest cell (4) at once: the operator reconciles them in parallel, and 4 single-node Kafkas
+# (~1 GiB each) fit a 7 GiB runner beside the operator. On the local platform the JVMs' start is CPU-bound:
+# 4 at once on 2 cores (8 with -n 2) took longer than 2, whose starts overlap the first cluster's tests.
 DEFAULT_CLUSTER_CONCURRENCY = 4
+LOCAL_CLUSTER_CONCURRENCY = 2
 
 
 @dataclass(frozen=True)
@@ -135,13 +138,16 @@ def build(
         context=context or env.get("KCONFORM_CONTEXT"),
         workflows=workflow_table.check(chosen_workflows) if chosen_workflows else None,
         external_host=external_host or env.get("KCONFORM_EXTERNAL_HOST") or None,
-        cluster_concurrency=_concurrency(cluster_concurrency or env.get("KCONFORM_CLUSTER_CONCURRENCY")),
+        cluster_concurrency=_concurrency(
+            cluster_concurrency or env.get("KCONFORM_CLUSTER_CONCURRENCY"),
+            LOCAL_CLUSTER_CONCURRENCY if chosen_platform == "local" else DEFAULT_CLUSTER_CONCURRENCY,
+        ),
     )
 
 
-def _concurrency(value: int | str | None) -> int:
+def _concurrency(value: int | str | None, default: int) -> int:
     if value is None or value == "":
-        return DEFAULT_CLUSTER_CONCURRENCY
+        return default
     try:
         number = int(value)
     except ValueError:

@@ -200,7 +200,7 @@ def test_clusters_are_applied_together_before_the_first_test_and_deleted_after_t
     pytester: pytest.Pytester,
 ) -> None:
     # The double turns no Kafka Ready before all three exist: applied one by one, the first would never be.
-    result, events = _run(pytester, expected_kafkas=3)
+    result, events = _run(pytester, "--cluster-concurrency", "3", expected_kafkas=3)
     result.assert_outcomes(passed=4, errors=2)
     first_test = _index(events, "test")
     applied = [i for i, e in enumerate(events) if e[1:3] == ["apply", "Kafka"]]
