@@ -30,15 +30,15 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, cast
 
-from fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec, built_by
-from fixtures.cluster import KAFKA_READY_TIMEOUT, standard_cluster, start
-from fixtures.platform import PlatformPool
-from fixtures.plugin import CellParam
-from fixtures.scram import scram_cluster
 from kconform import config as run_config
 from kconform import paths, resources
 from kconform.platforms.local.platform import LocalPlatform
 from kconform.versions import PROFILES
+from kconform_fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec, built_by
+from kconform_fixtures.cluster import KAFKA_READY_TIMEOUT, standard_cluster, start
+from kconform_fixtures.platform import PlatformPool
+from kconform_fixtures.plugin import CellParam
+from kconform_fixtures.scram import scram_cluster
 
 
 def _load() -> str:

@@ -11,17 +11,47 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from kconform import __version__
+from kconform import __version__, versions
 from kconform.errors import KconformError, MissingPrerequisite, UsageError
 
 COMMANDS = ("run", "plan", "report", "matrix", "doctor", "clean")
+
+
+def version_text() -> str:
+    """`kconform --version`: the tool's version and the Strimzi versions it is pinned to test."""
+    lines = [f"kconform {__version__}", "pinned Strimzi profiles:"]
+    for prof in versions.PROFILES.values():
+        default = " (default on kubernetes)" if prof.strimzi == versions.DEFAULT_PROFILE else ""
+        lines.append(
+            f"  strimzi {prof.strimzi}{default}: Kafka {prof.kafka_version} "
+            f"(supported {', '.join(prof.kafka_versions)}), {prof.api_version}, modes {', '.join(prof.modes)}, "
+            f"bridge {prof.bridge_version}, Kubernetes {prof.min_kubernetes}-{prof.max_kubernetes}"
+        )
+    return "\n".join(lines)
+
+
+class _Version(argparse.Action):
+    """Prints `version_text()` as it is (argparse's version action would re-wrap its lines)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **_: object) -> None:
+        super().__init__(
+            option_strings,
+            dest=dest,
+            default=argparse.SUPPRESS,
+            nargs=0,
+            help="print the version and the pinned Strimzi profiles",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kconform", description="Conformance harness for Apache Kafka on Kubernetes with Strimzi."
     )
-    parser.add_argument("--version", action="version", version=f"kconform {__version__}")
+    parser.add_argument("--version", action=_Version)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"kconform.commands.{name}")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kconform import versions
+from kconform import options, versions
 from kconform import workflows as workflow_table
 from kconform.errors import InvalidCombination, UsageError
 
@@ -41,12 +40,12 @@ class RunConfig:
     cluster_concurrency  how many of a cell's clusters start ahead of their tests and live at once
     """
 
-    platform: str = "local"
+    platform: str = options.BY_DEST["platform"].default
     profiles: tuple[str, ...] = tuple(versions.PROFILES)
     modes: tuple[str, ...] | None = None
     provider: str | None = None
     kubernetes: str | None = None
-    reports: Path = Path("reports")
+    reports: Path = Path(options.BY_DEST["reports"].default)
     keep: bool = False
     run_id: str = field(default_factory=lambda: new_run_id())
     crd_dir: Path | None = None
@@ -71,12 +70,6 @@ def new_run_id() -> str:
     return secrets.token_hex(4)
 
 
-def _split(value: str | None) -> tuple[str, ...] | None:
-    if not value:
-        return None
-    return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
 def build(
     *,
     platform: str | None = None,
@@ -95,14 +88,32 @@ def build(
     cluster_concurrency: int | str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
-    """Merge explicit values over KCONFORM_* environment variables over defaults, and validate."""
-    env = os.environ if env is None else env
-    chosen_platform = platform or env.get("KCONFORM_PLATFORM") or "local"
+    """Merge explicit values over KCONFORM_* environment variables over defaults (kconform.options, the
+    one table of options), and validate."""
+    values = options.resolve(
+        {
+            "platform": platform,
+            "profiles": profiles,
+            "modes": modes,
+            "provider": provider,
+            "kubernetes": kubernetes,
+            "reports": reports,
+            "keep": keep,
+            "crd_dir": crd_dir,
+            "install": install,
+            "context": context,
+            "workflows": workflows,
+            "external_host": external_host,
+            "cluster_concurrency": cluster_concurrency,
+        },
+        env,
+    )
+    chosen_platform = values["platform"]
     # One cluster runs one Strimzi: kubernetes defaults to the default profile, local to every profile.
     every = (versions.DEFAULT_PROFILE,) if chosen_platform == "kubernetes" else tuple(versions.PROFILES)
-    chosen_profiles = tuple(profiles or ()) or _split(env.get("KCONFORM_PROFILE")) or every
-    chosen_modes = tuple(modes or ()) or _split(env.get("KCONFORM_MODE"))
-    chosen_provider = provider or env.get("KCONFORM_PROVIDER")
+    chosen_profiles = values["profiles"] or every
+    chosen_modes = values["modes"]
+    chosen_provider = values["provider"]
     if chosen_platform == "kubernetes" and chosen_provider is None:
         chosen_provider = "kind"
     versions.check_platform(chosen_platform, chosen_provider)
@@ -118,28 +129,27 @@ def build(
         for prof in profiles_checked:
             if not any(mode in prof.modes for mode in chosen_modes):
                 versions.check_mode(prof, chosen_modes[0])
-    chosen_install = install or env.get("KCONFORM_INSTALL") or None
+    chosen_install = values["install"]
     if chosen_install is not None and chosen_install not in ("helm", "yaml"):
         raise UsageError(f"unknown install method {chosen_install!r}; choose helm or yaml")
-    reports_dir = Path(reports or env.get("KCONFORM_REPORTS") or "reports")
-    chosen_workflows = tuple(workflows or ()) or _split(env.get("KCONFORM_WORKFLOW"))
-    crd = crd_dir or env.get("KCONFORM_CRD_DIR")
+    chosen_workflows = values["workflows"]
+    crd = values["crd_dir"]
     return RunConfig(
         platform=chosen_platform,
         profiles=tuple(p.strimzi for p in profiles_checked),
         modes=chosen_modes or None,
         provider=chosen_provider,
-        kubernetes=kubernetes or env.get("KCONFORM_KUBERNETES"),
-        reports=reports_dir,
-        keep=bool(keep) if keep is not None else env.get("KCONFORM_KEEP", "") in ("1", "true", "yes"),
-        run_id=run_id or env.get("KCONFORM_RUN_ID") or new_run_id(),
+        kubernetes=values["kubernetes"],
+        reports=Path(values["reports"]),
+        keep=bool(values["keep"]),
+        run_id=run_id or options.run_id_from_environment(env) or new_run_id(),
         crd_dir=Path(crd) if crd else None,
         install=chosen_install,
-        context=context or env.get("KCONFORM_CONTEXT"),
+        context=values["context"],
         workflows=workflow_table.check(chosen_workflows) if chosen_workflows else None,
-        external_host=external_host or env.get("KCONFORM_EXTERNAL_HOST") or None,
+        external_host=values["external_host"],
         cluster_concurrency=_concurrency(
-            cluster_concurrency or env.get("KCONFORM_CLUSTER_CONCURRENCY"),
+            values["cluster_concurrency"],
             LOCAL_CLUSTER_CONCURRENCY if chosen_platform == "local" else DEFAULT_CLUSTER_CONCURRENCY,
         ),
     )

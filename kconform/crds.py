@@ -9,10 +9,9 @@ downloaded file must match the SHA-256 pinned here, which is the digest of
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from kconform import fetch, paths
+from kconform import fetch, options, paths
 from kconform.errors import MissingPrerequisite
 
 STRIMZI_URL_ENV = (
@@ -46,7 +45,7 @@ FIX = (
 
 
 def base_url() -> str:
-    return os.environ.get(STRIMZI_URL_ENV, DEFAULT_STRIMZI_URL).rstrip("/")
+    return (options.setting(STRIMZI_URL_ENV) or DEFAULT_STRIMZI_URL).rstrip("/")
 
 
 def crd_url(version: str, file: str) -> str:
@@ -66,7 +65,7 @@ def crd_folder(version: str, *, fetch_missing: bool = True, root: Path | None = 
 
     `root` (pytest's --crd-dir) is an explicit choice like KCONFORM_CRD_DIR and wins over it."""
     setting = "--crd-dir" if root is not None else "KCONFORM_CRD_DIR"
-    override = str(root) if root is not None else os.environ.get("KCONFORM_CRD_DIR")
+    override = str(root) if root is not None else options.from_environment().get("crd_dir")
     if override:
         folder = Path(override).expanduser() / version
         if not folder.is_dir():

@@ -10,8 +10,6 @@ bridge cannot be reached from outside the pod.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import allure
 import pytest
 
@@ -30,29 +28,13 @@ def seed_acls(topic: str, group: str, *extra: str) -> list[dict]:
 
 
 @pytest.fixture
-def sidecar(kafka, cell, names) -> Iterator[tuple[BridgeClient, object, str, str, str]]:
+def sidecar(kafka, names, bridge_sidecar) -> tuple[BridgeClient, object, str, str, str]:
     """The seed's pod: a bridge user with the seed's ACLs, its topic, and the pod running the bridge."""
-    user, topic, group, pod_name = names("bridge"), names("my-topic"), names("my-group"), names("app")
+    user, topic, group = names("bridge"), names("my-topic"), names("my-group")
     kafka.apply_topic(topic)
     kafka.apply_user(user, acls=seed_acls(topic, group))
-    pod, config_map = resources.bridge_sidecar(
-        name=pod_name,
-        namespace=kafka.namespace,
-        cluster=kafka.name,
-        user=user,
-        bridge_version=cell.profile.bridge_version,
-        run_id=kafka.run_id,
-    )
-    with allure.step("start the pod with the bridge container → the bridge answers its readiness probe"):
-        running = kafka.platform.start_sidecar(kafka.namespace, pod, config_map)
-    client = BridgeClient(
-        running.bridge_url, management_url=running.management_url, bridge_version=cell.profile.bridge_version
-    )
-    try:
-        yield client, running, user, topic, group
-    finally:
-        client.close()
-        kafka.platform.stop_sidecar(kafka.namespace, pod_name)
+    started = bridge_sidecar(user)
+    return started.client, started.running, user, topic, group
 
 
 def test_json_record_round_trip(sidecar, cell):

@@ -21,10 +21,10 @@ from typing import Any
 import allure
 import pytest
 
-from fixtures.cell_clusters import ClusterPlan, cluster_fixture
-from fixtures.cluster import KafkaCluster
 from kconform import resources
 from kconform.errors import BrokerUnreachable
+from kconform_fixtures.cell_clusters import ClusterPlan, cluster_fixture
+from kconform_fixtures.cluster import KafkaCluster
 
 pytestmark = pytest.mark.workflow("external-access")
 LISTENER = "external"

@@ -19,10 +19,10 @@ import string
 import allure
 import pytest
 
-from fixtures.scram import MTLS, PLAIN, TLS
 from kconform import resources
 from kconform.errors import AuthenticationFailed, AuthorizationFailed, ProtocolMismatch
 from kconform.secrets import Hidden, text
+from kconform_fixtures.scram import MTLS, PLAIN, TLS
 
 pytestmark = pytest.mark.workflow("scram-listener")
 # A refused login is retried by the client until this runs out; the refusal itself is then named by the

@@ -6,6 +6,7 @@ import argparse
 import importlib
 from typing import Any
 
+from kconform import options
 from kconform.errors import KconformError, UsageError
 from kconform.platforms.kubernetes import install, kafka_init, ownership, shell, tools, topic_finalizers
 from kconform.waits import wait_until
@@ -21,7 +22,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     which.add_argument(
         "--all", action="store_true", help="every kconform namespace, kind cluster and process"
     )
-    parser.add_argument("--context", default=None, help="kubeconfig context to clean namespaces in")
+    options.add_arguments(parser, "clean")  # --context: the cluster whose namespaces are cleaned
     return parser
 
 
@@ -111,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--run-id needs a value")
     problems = 0
     try:
-        print("namespaces deleted:", ", ".join(_namespaces(args.context, args.run_id)) or "none")
+        context = options.resolve(options.given(args, "clean"))["context"]
+        print("namespaces deleted:", ", ".join(_namespaces(context, args.run_id)) or "none")
     except KconformError as err:
         print(f"namespaces: skipped ({str(err).splitlines()[0]})")
     if args.all:

@@ -8,7 +8,8 @@ import shutil
 from collections.abc import Callable
 from typing import Any
 
-from kconform import preflight, versions
+from kconform import config as run_config
+from kconform import options, preflight
 from kconform.errors import KconformError
 from kconform.platforms.kubernetes import shell, tools
 from kconform.preflight import Check
@@ -130,9 +131,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "doctor", help="check this machine's prerequisites"
     )
-    parser.add_argument("--platform", default="kubernetes", choices=versions.PLATFORMS)
-    parser.add_argument("--provider", default="kind", choices=versions.PROVIDERS)
-    parser.add_argument("--context", default=None)
+    options.add_arguments(parser, "doctor")
     parser.add_argument(
         "--fetch",
         action="store_true",
@@ -142,7 +141,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    results = checks_for(args.platform, args.provider, args.context, fetch_missing=args.fetch)
+    config = run_config.build(**options.given(args, "doctor"))
+    results = checks_for(config.platform, config.provider or "", config.context, fetch_missing=args.fetch)
     width = max(len(c.name) for c, _ in results)
     for check, required in results:
         state = "OK" if check.ok else ("MISSING" if required else "missing (optional)")
@@ -151,6 +151,6 @@ def run(args: argparse.Namespace) -> int:
             line += f"  -> {check.fix}"
         print(line)
     can_run = all(check.ok for check, required in results if required)
-    where = args.platform if args.platform == "local" else f"{args.platform}/{args.provider}"
+    where = config.platform if config.platform == "local" else f"{config.platform}/{config.provider}"
     print(f"\n{where}: {'ready' if can_run else 'cannot run here (see MISSING above)'}")
     return 0 if can_run else 2

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from kconform import matrix
+from kconform import matrix, options
 from kconform.versions import PROFILES, profile
 
 
@@ -17,18 +17,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Print the CI matrix read from the versions table. JSON is GitHub's matrix include form.",
     )
     sub.add_argument("--format", choices=("json", "table"), default="table", help="output format (table)")
-    sub.add_argument(
-        "--profile",
-        action="append",
-        metavar="STRIMZI",
-        help=f"only these Strimzi versions (repeatable; one of: {', '.join(PROFILES)})",
-    )
+    options.add_arguments(sub, "matrix")  # --profile: only these Strimzi versions
     return sub
 
 
 def run(args: argparse.Namespace) -> int:
     # profile() raises InvalidCombination (exit 2) with the valid choices for an unknown version.
-    chosen = {version: profile(version) for version in args.profile} if args.profile else PROFILES
+    asked = options.resolve(options.given(args, "matrix"))["profiles"]
+    chosen = {version: profile(version) for version in asked} if asked else PROFILES
     selected = matrix.cells(chosen)
     if args.format == "json":
         # One line: CI writes it to $GITHUB_OUTPUT as `cells=<json>`.

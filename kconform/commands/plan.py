@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from kconform import versions
+from kconform import config as run_config
+from kconform import options, versions
 from kconform.errors import UsageError
 from kconform.platforms.kubernetes import runplan
 from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings
@@ -19,41 +20,27 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "plan", help="print what a run would do (commands and validated manifests), without running it"
     )
-    parser.add_argument("--platform", default="kubernetes", choices=versions.PLATFORMS)
-    parser.add_argument("--provider", default="kind", choices=versions.PROVIDERS)
-    parser.add_argument("--profile", default=versions.DEFAULT_PROFILE, help="Strimzi version")
-    parser.add_argument("--mode", default=None, help="metadata mode (default: the profile's first)")
-    parser.add_argument(
-        "--install",
-        default=None,
-        choices=("helm", "yaml"),
-        help="how kconform installs Strimzi (default: helm; on provider existing the installed one is tested)",
-    )
-    parser.add_argument("--context", default=None, help="kubeconfig context (provider existing)")
-    parser.add_argument(
-        "--kubernetes",
-        "--kubernetes-version",
-        dest="kubernetes_version",
-        default=None,
-        help="Kubernetes version of a created cluster (default: the profile's newest pinned one)",
-    )
+    options.add_arguments(parser, "plan")
     parser.add_argument("--run-id", default="plan")
     parser.add_argument("--format", default="text", choices=("text", "json"))
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> KubeSettings:
-    profile = versions.profile(args.profile)
-    mode = args.mode or profile.modes[0]
-    versions.check_mode(profile, mode)
+    """The one cluster the options describe (option table: command line > environment > default)."""
+    config = run_config.build(**options.given(args, "plan"), run_id=args.run_id)
+    if len(config.profiles) != 1:
+        raise UsageError(f"plan describes one cluster: pass one --profile ({', '.join(versions.PROFILES)})")
+    profile, mode = config.cells()[0]
+    provider = config.provider or "kind"
     return KubeSettings(
         profile=profile,
-        run_id=args.run_id,
-        provider=args.provider,
+        run_id=config.run_id,
+        provider=provider,
         mode=mode,
-        install=args.install or (INSTALLED if args.provider == "existing" else "helm"),
-        context=args.context or ("plan-context" if args.provider == "existing" else None),
-        kubernetes_version=args.kubernetes_version,
+        install=config.install or (INSTALLED if provider == "existing" else "helm"),
+        context=config.context or ("plan-context" if provider == "existing" else None),
+        kubernetes_version=config.kubernetes,
     )
 
 
@@ -80,8 +67,9 @@ def render_text(steps: list[runplan.Step]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.platform != "kubernetes":
-        raise UsageError("plan describes kubernetes runs; use --platform kubernetes")
+    platform = options.resolve(options.given(args, "plan"))["platform"]
+    if platform != "kubernetes":
+        raise UsageError(f"plan describes kubernetes runs, not {platform} ones: add --platform kubernetes")
     settings = settings_from(args)
     steps = validated(runplan.build(settings), SchemaSet.for_profile(settings.profile))
     if args.format == "json":

@@ -9,6 +9,7 @@ from typing import Any
 
 from kconform.errors import UsageError
 from kconform.report.conformance import read_conformance
+from kconform.report.markdown import markdown_summary
 from kconform.report.merge import merge
 from kconform.report.summary import summary_lines
 from kconform.report.verdict import decide
@@ -49,6 +50,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--allure-url",
         metavar="URL",
         help="link the page to this Allure report (default: allure-report/index.html in DIR, when present)",
+    )
+    sub.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="what is printed: text lines, or Markdown (badge and workflows x cells table) for a CI job "
+        "summary such as $GITHUB_STEP_SUMMARY; the files in DIR are written either way (text)",
     )
     sub.add_argument(
         "--strict",
@@ -92,9 +100,13 @@ def run(args: argparse.Namespace) -> int:
     report = merge(records)
     verdict = decide(report)
 
-    for line in summary_lines(report):
-        print(line)
-    print(f"merged {len(records)} record(s) into {written['html']}")
+    if args.format == "markdown":
+        print(markdown_summary(report), end="")
+        print(f"merged {len(records)} record(s) into {written['html']}", file=sys.stderr)
+    else:
+        for line in summary_lines(report):
+            print(line)
+        print(f"merged {len(records)} record(s) into {written['html']}")
 
     if verdict.state == "failed":
         return 1

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kconform import config as run_config
-from kconform import paths, versions
+from kconform import options, paths, versions
 from kconform.errors import UsageError
 
 INTERRUPT_GRACE_S = 120.0  # how long an interrupted pytest may take to write reports and stop processes
@@ -30,27 +30,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="run the conformance scenarios",
         description="Run the scenarios on a platform; extra arguments after -- go to pytest.",
     )
-    parser.add_argument(
-        "--platform", choices=versions.PLATFORMS, default=None, help="local (default) or kubernetes"
-    )
-    parser.add_argument("--profile", action="append", default=None, help="Strimzi version (repeatable)")
-    parser.add_argument("--mode", action="append", default=None, help="metadata mode (repeatable)")
-    parser.add_argument(
-        "--provider", choices=versions.PROVIDERS, default=None, help="kubernetes cluster provider"
-    )
-    parser.add_argument("--kubernetes", default=None, help="Kubernetes version for a created cluster")
-    parser.add_argument("--context", default=None, help="kubeconfig context (provider existing)")
-    parser.add_argument(
-        "--external-host",
-        default=None,
-        help="where this machine reaches node ports (provider existing; default: a node's address)",
-    )
-    parser.add_argument("--install", choices=("helm", "yaml"), default=None, help="how Strimzi is installed")
-    parser.add_argument("--reports", default=None, help="report folder (default: reports)")
-    parser.add_argument("--keep", action="store_true", default=None, help="keep what the run created")
-    parser.add_argument(
-        "--workflow", action="append", default=None, help="run only this workflow (repeatable)"
-    )
+    options.add_arguments(parser, "run")
     parser.add_argument("-n", "--workers", default=None, help="pytest-xdist workers (e.g. 2 or auto)")
     return parser
 
@@ -104,35 +84,21 @@ def _preflight(
 
 
 def pytest_argv(config: run_config.RunConfig, workers: str | None, extra: list[str]) -> list[str]:
+    """pytest on the scenarios kconform ships, with kconform's own pytest settings (never those of the
+    folder it is started from) and the resolved options written back from the one option table."""
     argv = [
         sys.executable,
         "-m",
         "pytest",
-        str(paths.PROJECT_ROOT / "scenarios"),
+        str(paths.SCENARIOS_DIR),
+        "-c",
+        str(paths.RUN_INI),
+        "--rootdir",
+        str(paths.SCENARIOS_DIR.parent),
         "-p",
         "no:cacheprovider",
-        "--platform",
-        config.platform,
-        "--reports",
-        str(config.reports),
+        *options.pytest_args(config),
     ]
-    for prof in config.profiles:
-        argv += ["--profile", prof]
-    for mode in config.modes or ():
-        argv += ["--mode", mode]
-    for workflow in config.workflows or ():
-        argv += ["--workflow", workflow]
-    for flag, value in (
-        ("--provider", config.provider),
-        ("--kubernetes", config.kubernetes),
-        ("--context", config.context),
-        ("--external-host", config.external_host),
-        ("--install", config.install),
-    ):
-        if value and (config.platform == "kubernetes" or flag == "--install"):
-            argv += [flag, value]
-    if config.keep:
-        argv.append("--keep")
     if workers:
         argv += ["-n", workers, "--dist", "loadgroup"]
     return argv + [arg for arg in extra if arg != "--"]
@@ -160,7 +126,7 @@ def _run_pytest(argv: list[str], env: dict[str, str]) -> int:
     Ctrl-C reaches pytest too (same process group): it stops, writes the reports and stops its processes.
     `subprocess.run` would SIGKILL it on KeyboardInterrupt and lose all that, so wait for it instead.
     """
-    proc = subprocess.Popen(argv, cwd=paths.PROJECT_ROOT, env=env)
+    proc = subprocess.Popen(argv, env=env)  # in the user's folder: relative paths mean what they typed
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -177,21 +143,9 @@ def _run_pytest(argv: list[str], env: dict[str, str]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = run_config.build(
-        platform=args.platform,
-        profiles=args.profile,
-        modes=args.mode,
-        provider=args.provider,
-        kubernetes=args.kubernetes,
-        reports=args.reports,
-        keep=args.keep,
-        install=args.install,
-        context=args.context,
-        workflows=getattr(args, "workflow", None),
-        external_host=getattr(args, "external_host", None),
-    )
+    config = run_config.build(**options.given(args, "run"))
     extra = list(getattr(args, "extra", []))
-    profile_asked = bool(args.profile or os.environ.get("KCONFORM_PROFILE"))
+    profile_asked = bool(args.profiles or options.from_environment().get("profiles"))
     config = _preflight(config, args.workers, profile_asked, extra)
     reports = Path(config.reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
@@ -199,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     if stale.exists():
         stale.unlink()  # a record left by an earlier run must not stand for this one
     # The child pytest trusts this preflight (same run id) instead of repeating it.
-    env = dict(os.environ, KCONFORM_RUN_ID=config.run_id, KCONFORM_PREFLIGHT=config.run_id)
+    env = {**os.environ, options.RUN_ID_ENV: config.run_id, options.PREFLIGHT_ENV: config.run_id}
     argv = pytest_argv(config, args.workers, extra)
     code = _run_pytest(argv, env)
     mapped = _PYTEST_EXIT.get(code, 1)

@@ -16,15 +16,15 @@ from typing import Any, cast
 
 import pytest
 
-from fixtures import cluster as cluster_module
-from fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec
-from fixtures.platform import PlatformPool
-from fixtures.plugin import CellParam
 from kconform import config as run_config
 from kconform import resources
 from kconform.errors import ResourceFailed
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.versions import PROFILES
+from kconform_fixtures import cluster as cluster_module
+from kconform_fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec
+from kconform_fixtures.platform import PlatformPool
+from kconform_fixtures.plugin import CellParam
 from tests.apiserver.conftest import ServerPool, make_platform
 
 pytestmark = pytest.mark.apiserver

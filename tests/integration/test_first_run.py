@@ -16,7 +16,15 @@ from pathlib import Path
 from kconform.paths import PROJECT_ROOT
 from tests.support.cli import run_module
 
-PROJECT_FILES = ("kconform", "fixtures", "scenarios", "manifests", "conftest.py", "pyproject.toml")
+PROJECT_FILES = (
+    "kconform",
+    "fixtures",
+    "scenarios",
+    "manifests",
+    "conftest.py",
+    "pyproject.toml",
+    "setup.py",
+)
 UNREACHABLE = "http://127.0.0.1:9"
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import secret_ledger
 from kconform import paths
 from kconform.platforms.local.processes import find_run_processes
 from kconform.waits import wait_until
+from kconform_fixtures import secret_ledger
 from tests.support.cli import environment, start_module
 
 pytestmark = pytest.mark.integration

@@ -17,11 +17,10 @@ CONFTEST = textwrap.dedent(
     import json, os, threading
 
     import kconform.preflight
-    from fixtures import platform as platform_module
+    from kconform_fixtures import platform as platform_module
     from kconform.errors import ResourceFailed
     from kconform.platforms.base import Cell
 
-    pytest_plugins = ["fixtures.plugin"]
     RECORD = os.environ["RECORD"]
     EXPECTED_KAFKAS = int(os.environ.get("EXPECTED_KAFKAS", "0"))
     LOCK = threading.Lock()
@@ -91,7 +90,7 @@ CONFTEST = textwrap.dedent(
 SCENARIOS = textwrap.dedent(
     """
     import pytest
-    from fixtures.cell_clusters import cluster_fixture
+    from kconform_fixtures.cell_clusters import cluster_fixture
     from kconform import resources
     from conftest import record
 

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from fixtures import kube_session
+from kconform_fixtures import kube_session
 
 pytest_plugins = ["pytester"]
 
@@ -19,7 +19,7 @@ def test_setup_time_is_outside_the_test_timeout_on_kubernetes(pytester: pytest.P
         textwrap.dedent(
             """
             import threading, pytest
-            from fixtures import kube_session
+            from kconform_fixtures import kube_session
 
             @pytest.fixture
             def slow_setup():

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from fixtures.cluster import start
 from kconform import resources, strimzi_contract
 from kconform.versions import KRAFT, KRAFT_DEDICATED, profile
+from kconform_fixtures.cluster import start
 
 
 class Recorder:

@@ -79,7 +79,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KCONFORM_CACHE", str(tmp_path / "cache"))
     for name in ("KCONFORM_CRD_DIR", "KCONFORM_BRIDGE_HOME", "KCONFORM_STRIMZI_URL", "KCONFORM_BRIDGE_URL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path / "fresh-clone")  # nothing in ../shared
+    monkeypatch.setattr(paths, "CHECKOUT_ROOT", tmp_path / "fresh-clone")  # nothing in ../shared
     return tmp_path / "cache"
 
 

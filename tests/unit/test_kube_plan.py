@@ -18,7 +18,7 @@ from kconform.versions import PROFILES, profile
 def run_plan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
     plan.register(parser.add_subparsers(dest="command"))
-    rc = plan.run(parser.parse_args(["plan", *argv]))
+    rc = plan.run(parser.parse_args(["plan", "--platform", "kubernetes", *argv]))
     return rc, capsys.readouterr().out
 
 
@@ -82,9 +82,8 @@ def test_k3s_plans_without_options(capsys: pytest.CaptureFixture[str]) -> None:
 def test_k3s_plan_with_pinned_image(capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
     plan.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(
-        ["plan", "--provider", "k3s", "--kubernetes-version", "1.33.1", "--format", "json"]
-    )
+    argv = ["--platform", "kubernetes", "--provider", "k3s", "--kubernetes-version", "1.33.1"]
+    args = parser.parse_args(["plan", *argv, "--format", "json"])
     assert plan.run(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert any("rancher/k3s:v1.33.1-k3s1" in (s.get("argv") or []) for s in out)
@@ -124,13 +123,14 @@ def test_external_listener_overrides_match_kind_port_mappings(capsys: pytest.Cap
     assert kind_config == render_config(
         plan.settings_from(
             argparse.Namespace(
-                profile="1.2.0",
-                mode=None,
+                platform="kubernetes",
+                profiles=["1.2.0"],
+                modes=None,
                 run_id="plan",
                 provider="kind",
                 install="helm",
                 context=None,
-                kubernetes_version=None,
+                kubernetes=None,
             )
         )
     )

@@ -27,7 +27,7 @@ def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KCONFORM_STRIMZI_URL", CLOSED_PORT_URL)
     monkeypatch.setenv("KCONFORM_BRIDGE_URL", CLOSED_PORT_URL)
-    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path / "fresh-clone")
+    monkeypatch.setattr(paths, "CHECKOUT_ROOT", tmp_path / "fresh-clone")
     return tmp_path
 
 

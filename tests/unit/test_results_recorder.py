@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.results import (
+from kconform.report import read_conformance
+from kconform_fixtures.results import (
     CELL_PROPERTY,
     INCONCLUSIVE_PROPERTY,
     TITLE_PROPERTY,
     WORKFLOW_PROPERTY,
     ResultsRecorder,
 )
-from kconform.report import read_conformance
 
 CELL = {
     "platform": "kubernetes",

@@ -19,8 +19,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures import secret_ledger
-from fixtures.scram import MTLS, PLAIN, TLS, scram_cluster
 from kconform import config as run_config
 from kconform import errors, resources, secrets, workflows
 from kconform.clients import kafka as kc
@@ -32,6 +30,8 @@ from kconform.platforms.local.platform import LocalPlatform
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
 from kconform.versions import PROFILES, Profile
+from kconform_fixtures import secret_ledger
+from kconform_fixtures.scram import MTLS, PLAIN, TLS, scram_cluster
 from tests.support.cli import run_module
 
 RUN = "run-scram-1"
@@ -589,8 +589,8 @@ class RefusingRunner:
 
 
 def _scram_cluster_with_logs(logs: list[str]):
-    from fixtures.cluster import KafkaCluster
-    from fixtures.scram import ScramCluster
+    from kconform_fixtures.cluster import KafkaCluster
+    from kconform_fixtures.scram import ScramCluster
 
     kafka = KafkaCluster(LogPlatform(logs), PROFILES["1.2.0"], "kraft", "ns", "c", RUN, {}, [])  # type: ignore[arg-type]
     return ScramCluster(kafka)
@@ -598,7 +598,7 @@ def _scram_cluster_with_logs(logs: list[str]):
 
 @pytest.mark.parametrize("shape", [STRIMZI_0_45_LINE, STRIMZI_1_2_LINES], ids=["0.45.2", "1.2.0"])
 def test_only_a_line_the_broker_wrote_for_this_request_is_quoted(shape: str) -> None:
-    from fixtures.scram import _ExplainingRunner
+    from kconform_fixtures.scram import _ExplainingRunner
 
     old = "--- c-dual-role-0\n" + shape.format(n=1)
     new = old + "\nINFO something else\n" + shape.format(n=2)
@@ -626,7 +626,7 @@ def test_an_old_line_alone_is_not_quoted_as_the_brokers_answer(
     shape: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A shared cluster keeps earlier tests' lines: with nothing new, the mismatch is reported unquoted."""
-    import fixtures.scram as fixture
+    import kconform_fixtures.scram as fixture
 
     monkeypatch.setattr(fixture, "wait_until", _at_once)
     old = "--- c-dual-role-0\n" + shape.format(n=1)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from kconform.clients.operations import raise_for_response
 from kconform.errors import PlatformError
-from kconform.paths import MANIFESTS_DIR, PROJECT_ROOT
+from kconform.paths import MANIFESTS_DIR, PACKAGES_ROOT
 from kconform.secrets import Hidden
 
 POD_NAME = "kconform-client"
@@ -52,7 +52,7 @@ def _key(path: str) -> str:
     return path.replace("/", "__")  # ConfigMap keys cannot hold '/'; `items` maps them back to paths
 
 
-def code_configmap(namespace: str, labels: dict[str, str], root: Path = PROJECT_ROOT) -> dict[str, Any]:
+def code_configmap(namespace: str, labels: dict[str, str], root: Path = PACKAGES_ROOT) -> dict[str, Any]:
     data = {_key(p): (root / p).read_text() for p in SHIPPED_MODULES}
     data["entry.py"] = ENTRY.read_text()
     return {

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from kconform import options
 from kconform.config import RunConfig
 from kconform.errors import UsageError
 from kconform.versions import KRAFT, PROVIDERS, Profile, check_mode
@@ -36,7 +36,7 @@ class SetupBudget:
     @classmethod
     def from_env(cls) -> SetupBudget:
         try:
-            scale = float(os.environ.get("KCONFORM_SETUP_SCALE", "1") or "1")
+            scale = float(options.setting("KCONFORM_SETUP_SCALE") or "1")
         except ValueError:
             raise UsageError("KCONFORM_SETUP_SCALE must be a number, e.g. 2") from None
         if scale <= 0:
@@ -81,16 +81,16 @@ class KubeSettings:
             provider=provider,
             mode=mode,
             install=install,
-            cluster_name=os.environ.get("KCONFORM_CLUSTER_NAME") or DEFAULT_CLUSTER_NAME,
+            cluster_name=options.setting("KCONFORM_CLUSTER_NAME") or DEFAULT_CLUSTER_NAME,
             context=config.context,
             kubernetes_version=config.kubernetes,
-            k3s_image=os.environ.get("KCONFORM_K3S_IMAGE") or None,
+            k3s_image=options.setting("KCONFORM_K3S_IMAGE"),
             budget=SetupBudget.from_env(),
             external_host=config.external_host,
             keep_cluster=config.keep,
             # A cluster without egress to PyPI (or Docker Hub): an image of the user's with kafka-python.
-            client_image=os.environ.get("KCONFORM_CLIENT_IMAGE") or DEFAULT_CLIENT_IMAGE,
-            client_pip_install=os.environ.get("KCONFORM_CLIENT_PIP_INSTALL", "1").lower() not in NO,
+            client_image=options.setting("KCONFORM_CLIENT_IMAGE") or DEFAULT_CLIENT_IMAGE,
+            client_pip_install=(options.setting("KCONFORM_CLIENT_PIP_INSTALL") or "1").lower() not in NO,
         )
 
     def __post_init__(self) -> None:

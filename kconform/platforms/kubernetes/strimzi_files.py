@@ -7,11 +7,11 @@ the preflight: one line, exit 2. `KCONFORM_STRIMZI_FILES` names a folder holding
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from kconform import options
 from kconform.errors import MissingPrerequisite
 from kconform.paths import cache_dir
 
@@ -24,7 +24,7 @@ def cache_path(version: str, url: str) -> Path:
 
 
 def _from_folder(version: str, filename: str) -> Path | None:
-    folder = os.environ.get(ENV_FOLDER)
+    folder = options.setting(ENV_FOLDER)
     if not folder:
         return None
     for candidate in (Path(folder) / version / filename, Path(folder) / filename):

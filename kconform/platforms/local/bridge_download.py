@@ -12,7 +12,6 @@ publishes no checksum file. No digest could be pinned here ahead of time, so the
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tarfile
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 import filelock
 
-from kconform import fetch, paths
+from kconform import fetch, options, paths
 from kconform.errors import MissingPrerequisite
 from kconform.platforms.local.sidecar import bridge_home
 
@@ -56,7 +55,7 @@ def bridge_home_in_cache(version: str) -> Path:
 
 
 def archive_url(version: str) -> str:
-    base = os.environ.get(BRIDGE_URL_ENV, DEFAULT_BRIDGE_URL).rstrip("/")
+    base = (options.setting(BRIDGE_URL_ENV) or DEFAULT_BRIDGE_URL).rstrip("/")
     return f"{base}/{version}/kafka-bridge-{version}.tar.gz"
 
 
@@ -65,7 +64,7 @@ def ensure_bridge(version: str, *, fetch_missing: bool = True) -> Path:
     try:
         return bridge_home(version)
     except MissingPrerequisite:
-        if os.environ.get("KCONFORM_BRIDGE_HOME"):
+        if options.setting("KCONFORM_BRIDGE_HOME"):
             raise  # an explicit choice: never replaced by a download
     release = RELEASES.get(version)
     if release is None or (release.sha512 is None and not release.published_checksum):

@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from kconform import options
 from kconform.errors import MissingPrerequisite, UsageError
 
 JVM_ROOT = Path("/usr/lib/jvm")
@@ -44,7 +45,7 @@ def find_java(min_major: int) -> JavaRuntime:
     """The lowest Java major >= `min_major` among the candidates; MissingPrerequisite if none."""
     if min_major < 1:
         raise UsageError(f"min_major must be a Java major version such as 17, not {min_major}")
-    explicit = os.environ.get("KCONFORM_JAVA_HOME")
+    explicit = options.setting("KCONFORM_JAVA_HOME")
     found: list[JavaRuntime] = []
     problems: list[str] = []
     for executable in _candidates(explicit):

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from kconform import paths
+from kconform import options, paths
 from kconform import strimzi_contract as contract
 from kconform.errors import MissingPrerequisite, UsageError
 from kconform.platforms.local.java import JavaRuntime
@@ -38,7 +38,7 @@ def bridge_home(version: str) -> Path:
     `<cache>/bridge/<version>/`, which `bridge_download.ensure_bridge` fills when it can.
     """
     candidates = []
-    override = os.environ.get("KCONFORM_BRIDGE_HOME")
+    override = options.setting("KCONFORM_BRIDGE_HOME")
     if override:
         candidates += [Path(override) / version, Path(override)]
     candidates.append(paths.cache_dir() / "bridge" / version)

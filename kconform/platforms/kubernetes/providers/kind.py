@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kconform import progress
+from kconform import options, progress
 from kconform.errors import PlatformError, UsageError
 from kconform.paths import MANIFESTS_DIR, cache_dir
 from kconform.platforms.kubernetes import shell
@@ -28,7 +27,7 @@ def node_image(settings: KubeSettings) -> str | None:
 
     KCONFORM_KIND_NODE_IMAGE replaces it (a mirror of the same image, or a test's unpullable image).
     """
-    override = os.environ.get(NODE_IMAGE_ENV)
+    override = options.setting(NODE_IMAGE_ENV)
     if override:
         return override
     images = settings.profile.kind_node_images
