@@ -53,6 +53,8 @@ class OperatorDouble:
         self.lock = threading.Lock()
         self.kafkas: set[tuple[str, str]] = set()
         self.written: set[tuple[str, str]] = set()
+        # Looked up once, here: the platform's threads then only use it (discovery is not thread-safe).
+        self.kafka_api = platform.kube.dynamic.resources.get(api_version=PROFILE.api_version, kind="Kafka")
         real_get = platform.kube.get
 
         def get(api_version: str, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
@@ -77,8 +79,7 @@ class OperatorDouble:
         if name.startswith("broken"):
             condition.update(type="NotReady", reason="InvalidResourceException", message="broken on purpose")
         status = {"conditions": [condition], "observedGeneration": seen["metadata"]["generation"]}
-        api = self.platform.kube.dynamic.resources.get(api_version=PROFILE.api_version, kind="Kafka")
-        api.status.patch(
+        self.kafka_api.status.patch(
             name=name,
             namespace=namespace,
             body={"status": status},
