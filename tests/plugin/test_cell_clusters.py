@@ -221,6 +221,8 @@ def test_nothing_is_created_for_deselected_workflows_or_tests(pytester: pytest.P
     result, events = _run(pytester, "--workflow", "scram-listener")
     result.assert_outcomes(passed=2)
     assert _kafkas_applied(events) == ["other"]
+    result, events = _run(pytester, "--setup-plan")  # shows fixtures, runs none
+    assert result.ret == pytest.ExitCode.OK and _kafkas_applied(events) == []
 
 
 def test_the_bound_starts_later_clusters_once_earlier_ones_are_gone(pytester: pytest.Pytester) -> None:
