@@ -38,6 +38,7 @@ class RunConfig:
     workflows  run only these workflows (None: every workflow)
     external_host  where this machine reaches node ports on provider existing (None: a node's address)
     cluster_concurrency  how many of a cell's clusters start ahead of their tests and live at once
+    image_registry kubernetes: the registry (mirror) every image kconform causes to be pulled comes from
     """
 
     platform: str = options.BY_DEST["platform"].default
@@ -54,6 +55,7 @@ class RunConfig:
     workflows: tuple[str, ...] | None = None
     external_host: str | None = None
     cluster_concurrency: int = DEFAULT_CLUSTER_CONCURRENCY
+    image_registry: str | None = None
 
     def cells(self) -> list[tuple[versions.Profile, str]]:
         """Every (profile, mode) this run covers, in table order."""
@@ -86,6 +88,7 @@ def build(
     workflows: Sequence[str] | None = None,
     external_host: str | None = None,
     cluster_concurrency: int | str | None = None,
+    image_registry: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
     """Merge explicit values over KCONFORM_* environment variables over defaults (kconform.options, the
@@ -105,6 +108,7 @@ def build(
             "workflows": workflows,
             "external_host": external_host,
             "cluster_concurrency": cluster_concurrency,
+            "image_registry": image_registry,
         },
         env,
     )
@@ -152,6 +156,7 @@ def build(
             values["cluster_concurrency"],
             LOCAL_CLUSTER_CONCURRENCY if chosen_platform == "local" else DEFAULT_CLUSTER_CONCURRENCY,
         ),
+        image_registry=values["image_registry"],
     )
 
 

@@ -147,6 +147,17 @@ OPTIONS: tuple[Option, ...] = (
         choices=("helm", "yaml"),
     ),
     Option(
+        "--image-registry",
+        "image_registry",
+        "pull every image kconform causes to be pulled (Strimzi's, the client pod's, the bridge sidecar pod's) "
+        "from this registry mirror, keeping each image's repository path",
+        env="KCONFORM_IMAGE_REGISTRY",
+        default_text="each image's own registry",
+        commands=("run", "plan", PYTEST),
+        platforms=(KUBERNETES,),
+        metavar="MIRROR",
+    ),
+    Option(
         "--workflow",
         "workflows",
         "run only this workflow (repeatable), e.g. scram-listener",
@@ -307,8 +318,15 @@ SETTINGS: tuple[Setting, ...] = (
         "KCONFORM_KIND_NODE_IMAGE", "kind node image replacing the pinned one", "the profile's newest pinned"
     ),
     Setting("KCONFORM_K3S_IMAGE", "k3s image replacing rancher/k3s:v<kubernetes>-k3s1"),
-    Setting("KCONFORM_CLIENT_IMAGE", "image of the client pod for internal listeners", "python:3.11-slim"),
-    Setting("KCONFORM_CLIENT_PIP_INSTALL", "0: the client image already has kafka-python", "1"),
+    Setting(
+        "KCONFORM_CLIENT_IMAGE",
+        "image of the client pod for internal listeners (any with a python 3: kafka-python is shipped)",
+        "python:3.11-slim",
+    ),
+    Setting(
+        "KCONFORM_CLIENT_PIP_INSTALL",
+        "obsolete (kconform ships kafka-python to the client pod): 0 is accepted, anything else refused",
+    ),
     Setting(
         "KCONFORM_SETUP_SCALE", "multiplies the kubernetes setup budgets (create, install, operator)", "1"
     ),

@@ -24,10 +24,15 @@ import pytest
 from kconform import resources
 from kconform.errors import BrokerUnreachable
 from kconform_fixtures.cell_clusters import ClusterPlan, cluster_fixture
-from kconform_fixtures.cluster import KafkaCluster
+from kconform_fixtures.cluster import KafkaCluster, waits_budget_s
 
-pytestmark = pytest.mark.workflow("external-access")
 LISTENER = "external"
+CLIENT_TIMEOUT_S = 30.0  # cluster.client's default
+# Each test's cluster is its fixture's (setup, outside a kubernetes test's func-only timeout); the test
+# function's timeout must hold a topic and a user, and its three client calls, plus a margin for the reads
+# and deletes between them.
+TEST_TIMEOUT_S = waits_budget_s(resources_ready=2, client_calls=[CLIENT_TIMEOUT_S] * 3) + 120
+pytestmark = [pytest.mark.workflow("external-access"), pytest.mark.timeout(TEST_TIMEOUT_S)]
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ def test_default_advertised_addresses_are_unreachable(no_overrides, names):
         LISTENER,
         external=True,
         credentials=credentials,
-        timeout_s=15,
+        timeout_s=15,  # < CLIENT_TIMEOUT_S
         bootstrap=f"{external.host}:{external.bootstrap_port}",  # where the test host reaches the node port
     )
     with allure.step(

@@ -54,9 +54,7 @@ def _namespaces(context: str | None, run_id: str | None) -> list[str]:
         name = ns["metadata"]["name"]
         kube.delete("v1", "Namespace", None, name)
         deleted.append(name)
-        install.delete_watched_bindings(
-            kube, name
-        )  # --install yaml made them when it was an operator namespace
+    _cluster_rbac(kube, deleted, run_id)
     release_topics(kube, deleted)
     try:  # Strimzi's, of kconform's Kafkas: left behind when no operator saw those Kafkas go
         bindings = kafka_init.delete_for(kube, deleted)
@@ -64,6 +62,22 @@ def _namespaces(context: str | None, run_id: str | None) -> list[str]:
     except KconformError as err:  # e.g. no right to list ClusterRoleBindings on a shared cluster
         print(f"Strimzi kafka-init ClusterRoleBindings: not checked ({str(err).splitlines()[0]})")
     return deleted
+
+
+def _cluster_rbac(kube: Any, namespaces: list[str], run_id: str | None) -> None:
+    """The ClusterRoles and ClusterRoleBindings an --install yaml applied for an operator namespace deleted now,
+    or (with --run-id) for that run: labelled kconform's (install.release_documents), never anyone else's."""
+    selectors = [install.bindings_selector(namespace) for namespace in namespaces]
+    if run_id:
+        selectors.append(install.run_selector(run_id))
+    try:
+        deleted = sorted(
+            {name for selector in selectors for name in install.delete_cluster_rbac(kube, selector)}
+        )
+    except KconformError as err:  # e.g. no right to list cluster RBAC on a shared cluster
+        print(f"cluster roles and bindings: not checked ({str(err).splitlines()[0]})")
+        return
+    print("cluster roles and bindings deleted:", ", ".join(deleted) or "none")
 
 
 def release_topics(kube: Any, namespaces: list[str], timeout: float = TOPICS_GONE_TIMEOUT_S) -> None:

@@ -12,7 +12,7 @@ from kconform import config as run_config
 from kconform import options, versions
 from kconform.errors import UsageError
 from kconform.platforms.kubernetes import runplan
-from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings
+from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings, client_image_from
 from kconform.schemas import SchemaSet
 
 
@@ -27,7 +27,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> KubeSettings:
-    """The one cluster the options describe (option table: command line > environment > default)."""
+    """The one cluster the options describe (option table: command line > environment > default), with the
+    client pod's image and the mirror a run with this environment would use."""
     config = run_config.build(**options.given(args, "plan"), run_id=args.run_id)
     if len(config.profiles) != 1:
         raise UsageError(f"plan describes one cluster: pass one --profile ({', '.join(versions.PROFILES)})")
@@ -41,6 +42,8 @@ def settings_from(args: argparse.Namespace) -> KubeSettings:
         install=config.install or (INSTALLED if provider == "existing" else "helm"),
         context=config.context or ("plan-context" if provider == "existing" else None),
         kubernetes_version=config.kubernetes,
+        image_registry=config.image_registry,
+        client_image=client_image_from(None, config.image_registry),
     )
 
 
@@ -60,6 +63,8 @@ def render_text(steps: list[runplan.Step]) -> str:
             lines.append("$ " + " ".join(step.argv))
         if step.url is not None:
             lines.append(f"# apply every document of {step.url}")
+        for role, reference in (step.images or {}).items():
+            lines.append(f"#    {reference}    ({role})")
         if step.manifest is not None:
             lines.append(yaml.safe_dump(step.manifest, sort_keys=False).rstrip())
         blocks.append("\n".join(lines))

@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from kconform import config as run_config
@@ -20,6 +22,9 @@ from kconform import options, paths, versions
 from kconform.errors import UsageError
 
 INTERRUPT_GRACE_S = 120.0  # how long an interrupted pytest may take to write reports and stop processes
+# After SIGTERM, how long pytest may take to remove what the run created before it is killed: local
+# processes stop in seconds; a cluster's namespaces, the operator and its RBAC take API round trips and waits.
+TERMINATE_GRACE_S = {"local": 30.0, "kubernetes": 300.0}
 # pytest's exit codes → ours (see the module docstring)
 _PYTEST_EXIT = {0: 0, 1: 1, 2: 130, 3: 1, 4: 2, 5: 2}
 
@@ -120,26 +125,45 @@ def _verdict_code(reports: Path) -> int | None:
     return 0
 
 
-def _run_pytest(argv: list[str], env: dict[str, str]) -> int:
-    """Run pytest and wait for it, also after Ctrl-C.
+class _Terminated(Exception):
+    """SIGTERM reached `kconform run` (e.g. a CI job cancelled)."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+def _run_pytest(argv: list[str], env: dict[str, str], terminate_grace_s: float = 30.0) -> int:
+    """Run pytest and wait for it, also after Ctrl-C or SIGTERM.
 
     Ctrl-C reaches pytest too (same process group): it stops, writes the reports and stops its processes.
     `subprocess.run` would SIGKILL it on KeyboardInterrupt and lose all that, so wait for it instead.
+    SIGTERM to this process is passed on to pytest (which takes it as a Ctrl-C), then waited for the same way.
     """
     proc = subprocess.Popen(argv, env=env)  # in the user's folder: relative paths mean what they typed
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        pass
-    try:
-        return proc.wait(timeout=INTERRUPT_GRACE_S)
-    except (subprocess.TimeoutExpired, KeyboardInterrupt):
-        proc.terminate()  # SIGTERM: the plugin turns it into a clean exit
         try:
-            return proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
             return proc.wait()
+        except KeyboardInterrupt:
+            pass
+        except _Terminated:
+            return _terminate(proc, terminate_grace_s)
+        try:
+            return proc.wait(timeout=INTERRUPT_GRACE_S)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt, _Terminated):
+            return _terminate(proc, terminate_grace_s)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(proc: subprocess.Popen[bytes], grace_s: float) -> int:
+    proc.terminate()  # SIGTERM: the plugin turns it into an interrupt, with cleanup and reports
+    try:
+        return proc.wait(timeout=grace_s)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt, _Terminated):
+        proc.kill()
+        return proc.wait()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -155,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     # The child pytest trusts this preflight (same run id) instead of repeating it.
     env = {**os.environ, options.RUN_ID_ENV: config.run_id, options.PREFLIGHT_ENV: config.run_id}
     argv = pytest_argv(config, args.workers, extra)
-    code = _run_pytest(argv, env)
+    code = _run_pytest(argv, env, TERMINATE_GRACE_S.get(config.platform, 30.0))
     mapped = _PYTEST_EXIT.get(code, 1)
     if mapped in (2, 130):
         return mapped

@@ -39,7 +39,7 @@ def _pods(platform: KubernetesPlatform, namespace: str) -> list[dict[str, Any]]:
     """The client pod and the bridge sidecar pod exactly as the platform and the sidecar scenario build them."""
     settings = platform.settings
     labels = {resources.RUN_LABEL: settings.run_id}
-    client = client_pod.pod(namespace, labels, settings.client_image, pip_install=settings.client_pip_install)
+    client = client_pod.pod(namespace, labels, settings.client_image)
     sidecar, _ = resources.bridge_sidecar(
         name="sidecar",
         namespace=namespace,

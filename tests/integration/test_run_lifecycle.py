@@ -84,6 +84,41 @@ def test_sigint_still_writes_the_record_and_stops_every_process(tmp_path: Path) 
     wait_until(lambda: find_run_processes(run_id) == [], describe="no process of the run", timeout=30)
 
 
+@pytest.mark.parametrize(
+    ("how", "signum"),
+    [("Ctrl-C to the process group", signal.SIGINT), ("SIGTERM to kconform run", signal.SIGTERM)],
+)
+def test_an_interrupt_before_the_first_result_still_writes_the_record(
+    tmp_path: Path, how: str, signum: signal.Signals
+) -> None:
+    """The README promises reports on interruption: also when no test has finished yet. SIGTERM (a CI job
+    cancelled) ends the run as Ctrl-C does: record, no process left, exit 130."""
+    run_id = "early" + os.urandom(3).hex()
+    reports = tmp_path / "reports"
+    proc = _run_local(reports, run_id, "-k", "tls_listener", "-q")
+    try:
+        wait_until(
+            lambda: _java_started(run_id),
+            describe="the run's Kafka starting (a java process of the run)",
+            timeout=300,
+            interval=0.2,
+        )
+        assert _allure_results(reports) == 0, "a test already finished: too late to prove anything"
+        if signum == signal.SIGINT:
+            os.killpg(proc.pid, signum)
+        else:
+            os.kill(proc.pid, signum)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, out.decode()[-3000:]
+    record = json.loads((reports / "conformance.json").read_text())
+    assert record["run"]["interrupted"] is True and record["run"]["id"] == run_id
+    assert all(r["status"] != "passed" for r in record["results"])
+    wait_until(lambda: find_run_processes(run_id) == [], describe="no process of the run", timeout=30)
+
+
 def test_a_failing_cell_shows_everywhere(tmp_path: Path) -> None:
     """A scenario asserting a user without Write can produce must fail: exit 1, a failed entry, a red square,
     a badge that is not green."""
@@ -119,6 +154,17 @@ def test_a_failing_cell_shows_everywhere(tmp_path: Path) -> None:
     assert json.loads((reports / "badge.json").read_text())["color"] != "brightgreen"
     assert "#4c1" not in (reports / "badge.svg").read_text().lower()  # anybadge's green
     _assert_no_secrets(reports)
+
+
+def _java_started(run_id: str) -> bool:
+    """A JVM of the run (a broker or controller) runs: the run is in its first cluster's setup."""
+    for pid in find_run_processes(run_id):
+        try:
+            if b"java" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _allure_results(reports: Path) -> int:

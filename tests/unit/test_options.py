@@ -131,16 +131,16 @@ def test_pytest_argv_runs_the_shipped_scenarios_with_kconforms_own_settings() ->
 
 def test_an_option_needs_one_line_to_reach_every_surface() -> None:
     """A new option appended to the table shows up in argparse, pytest and the README table (no other file)."""
-    extra = options.Option(
-        "--image-registry", "image_registry", "registry for images", env="KCONFORM_IMAGE_REGISTRY"
+    extra = options.Option(  # not a real option: --image-registry, this example once, is one now
+        "--example-flag", "example_flag", "an example", env="KCONFORM_EXAMPLE_FLAG"
     )
     table = (*options.OPTIONS, extra)
     parser = argparse.ArgumentParser()
     for option in table:
         if "run" in option.commands:
             parser.add_argument(option.flag, *option.aliases, **options._argparse_kwargs(option, option.dest))
-    assert parser.parse_args(["--image-registry", "r.example"]).image_registry == "r.example"
-    assert "`KCONFORM_IMAGE_REGISTRY`" in options.markdown_table(table)
+    assert parser.parse_args(["--example-flag", "r.example"]).example_flag == "r.example"
+    assert "`KCONFORM_EXAMPLE_FLAG`" in options.markdown_table(table)
 
 
 SETTINGS_START, SETTINGS_END = (

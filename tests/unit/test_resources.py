@@ -79,7 +79,11 @@ def test_zookeeper_on_0_45_has_no_pools_and_sizes_itself() -> None:
     spec = kafka["spec"]
     assert spec["kafka"]["replicas"] == 1
     assert spec["kafka"]["storage"] == {"type": "ephemeral"}
-    assert spec["zookeeper"] == {"replicas": 1, "storage": {"type": "ephemeral"}}
+    assert spec["zookeeper"] == {
+        "replicas": 1,
+        "storage": {"type": "ephemeral"},
+        "jvmOptions": {"-Xms": "128m", "-Xmx": "256m"},  # bounded heaps: tests/unit/test_bounded_heaps.py
+    }
 
 
 def test_zookeeper_is_refused_on_1_2() -> None:
@@ -114,7 +118,8 @@ def test_single_replica_config_and_user_config_merge() -> None:
     assert config["transaction.state.log.replication.factor"] == 1
     assert config["auto.create.topics.enable"] is False
     assert kafka["spec"]["kafka"]["version"] == V1.kafka_version
-    assert kafka["spec"]["entityOperator"] == {"topicOperator": {}, "userOperator": {}}
+    bounded = {"jvmOptions": {"-Xms": "64m", "-Xmx": "256m"}}  # tests/unit/test_bounded_heaps.py
+    assert kafka["spec"]["entityOperator"] == {"topicOperator": bounded, "userOperator": bounded}
 
 
 def test_authorization_and_super_users() -> None:

@@ -364,19 +364,24 @@ def test_in_cluster_client_takes_the_password_on_stdin_and_never_answers_it(tmp_
     assert password not in str(seen["stdout"]) and password not in str(unreachable.value)
 
 
-def test_client_pod_installs_the_kafka_python_release_the_harness_runs() -> None:
+def test_client_pod_gets_the_kafka_python_release_the_harness_runs() -> None:
     """The SCRAM probes shipped into the pod import kafka-python's own SCRAM arithmetic
     (`kafka.net.sasl.scram`), a private module: the pod must get the release the local platform is tested
-    with, not whatever newer release a range would pick."""
+    with (the very files this process imports), not whatever newer release a range would pick."""
+    import io
+    import zipfile
     from importlib import metadata
+    from pathlib import Path
 
+    from kafka.net.sasl import scram
     from kafka.net.sasl.scram import ScramClient  # what `scram_refusal` imports inside the pod
 
     from kconform.platforms.kubernetes import client_pod
 
     assert ScramClient is not None
-    command = client_pod.pod("ns", {}, "python:3.11-slim")["spec"]["containers"][0]["command"][-1]
-    assert f"'kafka-python=={metadata.version('kafka-python')}'" in command
+    shipped = zipfile.ZipFile(io.BytesIO(client_pod.kafka_python_zip()))
+    assert shipped.read("kafka/net/sasl/scram.py") == Path(scram.__file__).read_bytes()
+    assert metadata.version("kafka-python") == client_pod.KAFKA_PYTHON_VERSION
 
 
 def test_a_request_or_jaas_config_is_redacted() -> None:

@@ -1,14 +1,19 @@
 """The in-cluster client: a pod per test namespace running the project's own kafka-python client code.
 
 Internal listeners are only reachable inside the cluster network, so client requests for them run in a pod.
-The project's client modules travel in a ConfigMap (no image build), and each request is one exec: the
-request JSON is written to stdin with its length in argv (an exec stream may never deliver EOF), and the
-response comes back after a marker line (see manifests/clients/entry.py).
+The project's client modules and the kafka-python release this process runs travel in a ConfigMap (no image
+build, no PyPI: clusters without egress work), and each request is one exec: the request JSON is written to
+stdin with its length in argv (an exec stream may never deliver EOF), and the response comes back after a
+marker line (see manifests/clients/entry.py).
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
 import json
+import zipfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,8 +28,9 @@ CONTAINER = "client"
 CONFIGMAP_NAME = "kconform-client-code"
 MOUNT_PATH = "/opt/kconform"
 # The pod runs as a non-root user (Pod Security "restricted"), so nothing may be written into the image:
-# kafka-python is pip-installed with --target into this emptyDir, and HOME, TMPDIR (pip's build files, the
-# client's TLS files) and the readiness file live there too, so the image's /tmp need not be writable.
+# kafka-python is unpacked into this emptyDir (where Python can cache its bytecode for every later exec), and
+# HOME, TMPDIR (the client's TLS files) and the readiness file live there too, so the image's /tmp need not
+# be writable.
 WORK_PATH = "/var/kconform"
 DEPS_PATH = f"{WORK_PATH}/site-packages"
 # Any non-zero uid passes "restricted"; 65534 is Debian's `nobody` (base-passwd), present in python:*-slim,
@@ -33,9 +39,15 @@ RUN_AS_USER = 65534
 ENTRY = MANIFESTS_DIR / "clients" / "entry.py"
 MARKER = "KCONFORM-RESPONSE"
 # The pod runs the very kafka-python release this process runs: the shipped client code uses some of its
-# private modules (SCRAM arithmetic, metadata caches), which a newer release may move.
-KAFKA_PYTHON_REQUIREMENT = f"kafka-python=={metadata.version('kafka-python')}"
+# private modules (SCRAM arithmetic, metadata caches), which a newer release may move. It is pure Python.
+KAFKA_PYTHON = "kafka-python"
+KAFKA_PYTHON_VERSION = metadata.version(KAFKA_PYTHON)
+KAFKA_PYTHON_ZIP = "kafka-python.zip"
 READY_FILE = f"{WORK_PATH}/ready"
+# The API server refuses a ConfigMap whose data and binaryData hold more than 1 MiB together
+# (k8s.io/kubernetes pkg/apis/core/validation ValidateConfigMap: totalSize > core.MaxSecretSize).
+CONFIGMAP_MAX_BYTES = 1024 * 1024
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same bytes every run, so re-applying changes nothing
 
 # What `python -m kconform.clients.remote` imports, and nothing else (no platform code in the pod).
 SHIPPED_MODULES = (
@@ -52,25 +64,71 @@ def _key(path: str) -> str:
     return path.replace("/", "__")  # ConfigMap keys cannot hold '/'; `items` maps them back to paths
 
 
+def _distribution_files() -> list[tuple[str, Path]]:
+    """(path in the zip, file) of the installed kafka-python: its package (sources and the protocol's JSON
+    schemas it reads at import) and its license and metadata (so `importlib.metadata` in the pod names the
+    same version). No bytecode."""
+    dist = metadata.distribution(KAFKA_PYTHON)
+    found = []
+    for entry in dist.files or ():
+        name = entry.as_posix()
+        wanted = (name.startswith("kafka/") and not name.endswith(".pyc")) or (
+            ".dist-info/" in name and not name.endswith(("RECORD", "INSTALLER", "REQUESTED"))
+        )
+        if wanted and not name.startswith(".."):
+            found.append((name, Path(str(entry.locate()))))
+    return sorted(found)
+
+
+@functools.cache
+def kafka_python_zip() -> bytes:
+    """The installed kafka-python as a deterministic zip (deflated: its sources alone exceed a ConfigMap)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, path in _distribution_files():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    return buffer.getvalue()
+
+
 def code_configmap(namespace: str, labels: dict[str, str], root: Path = PACKAGES_ROOT) -> dict[str, Any]:
     data = {_key(p): (root / p).read_text() for p in SHIPPED_MODULES}
     data["entry.py"] = ENTRY.read_text()
+    archive = kafka_python_zip()
+    size = sum(len(v.encode("utf-8")) for v in data.values()) + len(archive)
+    if size > CONFIGMAP_MAX_BYTES:  # a kafka-python release grown past the limit: found before any apply
+        raise PlatformError(
+            f"the client code ({size} bytes with kafka-python {KAFKA_PYTHON_VERSION}) exceeds a ConfigMap's "
+            f"{CONFIGMAP_MAX_BYTES} bytes"
+        )
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": CONFIGMAP_NAME, "namespace": namespace, "labels": dict(labels)},
         "data": data,
+        "binaryData": {KAFKA_PYTHON_ZIP: base64.b64encode(archive).decode("ascii")},
     }
 
 
-def pod(namespace: str, labels: dict[str, str], image: str, *, pip_install: bool = True) -> dict[str, Any]:
-    setup = (
-        f"pip install --quiet --no-cache-dir --disable-pip-version-check --target {DEPS_PATH} "
-        f"'{KAFKA_PYTHON_REQUIREMENT}' && "
-        if pip_install
-        else ""
-    )
-    items = [{"key": _key(p), "path": p} for p in SHIPPED_MODULES] + [{"key": "entry.py", "path": "entry.py"}]
+def summarized(configmap: dict[str, Any]) -> dict[str, Any]:
+    """The code ConfigMap as `kconform plan` shows it: the zip named and sized, not printed."""
+    shown = dict(configmap)
+    shown["binaryData"] = {
+        key: f"<zip of {KAFKA_PYTHON} {KAFKA_PYTHON_VERSION}, {len(base64.b64decode(value))} bytes>"
+        for key, value in (configmap.get("binaryData") or {}).items()
+    }
+    return shown
+
+
+def pod(namespace: str, labels: dict[str, str], image: str) -> dict[str, Any]:
+    # Unpacked with the image's own Python (zipfile is in the standard library): nothing is downloaded.
+    setup = f"python -m zipfile -e {MOUNT_PATH}/{KAFKA_PYTHON_ZIP} {DEPS_PATH} && "
+    items = [{"key": _key(p), "path": p} for p in SHIPPED_MODULES] + [
+        {"key": "entry.py", "path": "entry.py"},
+        {"key": KAFKA_PYTHON_ZIP, "path": KAFKA_PYTHON_ZIP},
+    ]
     return {
         "apiVersion": "v1",
         "kind": "Pod",

@@ -13,7 +13,9 @@ from typing import Any
 
 import yaml
 
+from kconform.platforms.kubernetes import images
 from kconform.platforms.kubernetes.settings import KubeSettings
+from kconform.resources import RUN_LABEL
 
 CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
 RELEASE = "strimzi"
@@ -52,6 +54,9 @@ def helm_command(settings: KubeSettings, context: str | None, helm: str = "helm"
         argv += ["--set-json", "watchNamespaces=" + _json_list(settings.watch_namespaces)]
     else:
         argv += ["--set", "watchAnyNamespace=true"]
+    if settings.image_registry:
+        # The chart's default registry of every image it names (values.yaml defaultImageRegistry; 0.45.2, 1.2.0).
+        argv += ["--set", f"defaultImageRegistry={settings.image_registry}"]
     if context:
         argv += ["--kube-context", context]
     return argv
@@ -158,16 +163,41 @@ def delete_watched_bindings(kube: Any, operator_namespace: str) -> list[str]:
     return names
 
 
+def run_selector(run_id: str) -> str:
+    """The label selector of the cluster-scoped RBAC a run's --install yaml applied (release_documents)."""
+    owner = ",".join(f"{k}={v}" for k, v in OWNER_LABELS.items())
+    return f"{owner},{RUN_LABEL}={run_id}"
+
+
+def delete_cluster_rbac(kube: Any, selector: str) -> list[str]:
+    """Delete the ClusterRoles and ClusterRoleBindings kconform applied that `selector` picks (it always
+    includes kconform's owner label); `Kind name` of each."""
+    owner = ",".join(f"{k}={v}" for k, v in OWNER_LABELS.items())
+    if not selector.startswith(owner):
+        raise ValueError(f"refusing to delete cluster RBAC by {selector!r}: not limited to kconform's own")
+    deleted = []
+    for kind in ("ClusterRoleBinding", "ClusterRole"):  # bindings first: never one left naming a gone role
+        for found in kube.list_objects("rbac.authorization.k8s.io/v1", kind, label_selector=selector):
+            if kube.delete("rbac.authorization.k8s.io/v1", kind, None, found["metadata"]["name"]):
+                deleted.append(f"{kind} {found['metadata']['name']}")
+    return deleted
+
+
 def release_documents(documents: list[dict[str, Any]], settings: KubeSettings) -> list[dict[str, Any]]:
-    """The release YAML ready to apply: moved to the operator namespace, watching what the settings say, with
-    the bindings for the watched namespaces."""
+    """The release YAML ready to apply: moved to the operator namespace, watching what the settings say, its
+    images at --image-registry, with the bindings for the watched namespaces."""
     moved = watch_env(rewrite_namespace(documents, settings.operator_namespace), settings)
-    return [_marked(d, settings.operator_namespace) for d in moved] + watched_bindings(moved, settings)
+    images.mirror_release(moved, settings.image_registry)
+    marked = [_marked(d, settings.operator_namespace, settings.run_id) for d in moved]
+    return marked + [
+        _marked(b, settings.operator_namespace, settings.run_id) for b in watched_bindings(moved, settings)
+    ]
 
 
-def _marked(document: dict[str, Any], operator_namespace: str) -> dict[str, Any]:
+def _marked(document: dict[str, Any], operator_namespace: str, run_id: str) -> dict[str, Any]:
     """A cluster-scoped RBAC object with kconform's owner label: what tells a later preflight and the removal
-    at the end of the run that kconform created it (leftovers.is_kconforms)."""
+    at the end of the run that kconform created it (leftovers.is_kconforms), and with the operator namespace
+    and the run it was made for: what `kconform clean` finds it by when a run could not remove it."""
     if document.get("kind") not in ("ClusterRole", "ClusterRoleBinding"):
         return document
     meta = document.setdefault("metadata", {})
@@ -175,12 +205,18 @@ def _marked(document: dict[str, Any], operator_namespace: str) -> dict[str, Any]
         **(meta.get("labels") or {}),
         **OWNER_LABELS,
         OPERATOR_NAMESPACE_LABEL: operator_namespace,
+        RUN_LABEL: run_id,
     }
     return document
 
 
+# libyaml's safe loader where PyYAML has it: the same documents, an order of magnitude faster on the release
+# YAML (20,000 lines of CRD schemas), which a run reads several times.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_documents(text: str) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(text) if isinstance(d, dict) and d.get("kind")]
+    return [d for d in yaml.load_all(text, Loader=_LOADER) if isinstance(d, dict) and d.get("kind")]
 
 
 @dataclass(frozen=True)

@@ -192,45 +192,65 @@ class Kube:
                 )
             )
 
+    @contextmanager
+    def _stream_core(self) -> Iterator[Any]:
+        """A CoreV1Api on an ApiClient of its own for one exec or port-forward. The kubernetes client's
+        `stream()` swaps its ApiClient's `call_api` for a websocket request while it connects; on the shared
+        client a REST call from another thread (a readiness poll, a diagnostics read) in that moment would be
+        sent into the websocket handshake."""
+        from kubernetes import client
+
+        own = client.ApiClient(configuration=self.api_client.configuration)
+        own.default_headers.update(self.api_client.default_headers)
+        try:
+            yield client.CoreV1Api(own)
+        finally:
+            own.close()
+
     def exec(
         self, namespace: str, pod: str, container: str, argv: list[str], stdin: str, timeout: float
     ) -> str:
-        """Run argv in a container with `stdin`; return stdout. Non-zero exit -> PlatformError with stderr."""
+        """Run argv in a container with `stdin`; return stdout. A non-zero exit, a connection that cannot be
+        made or drops, and no exit within `timeout` are each a PlatformError saying which (stderr included)."""
         from kubernetes.stream import stream
 
-        with self._api(f"exec in {namespace}/{pod}"):
-            ws = stream(
-                self.core.connect_get_namespaced_pod_exec,
-                pod,
-                namespace,
-                container=container,
-                command=argv,
-                stdin=True,
-                stdout=True,
-                stderr=True,
-                tty=False,
-                _preload_content=False,
-            )
-        try:
-            ws.write_stdin(stdin)
-            ws.close_channel(0)  # EOF on stdin where the API speaks v5; the framing does not rely on it
-            ws.run_forever(timeout=timeout)
-            stdout, stderr = ws.read_stdout(), ws.read_stderr()
-            code = ws.returncode
-        finally:
-            ws.close()
-        if code not in (0, None):
-            raise PlatformError(f"`{' '.join(argv)}` in {namespace}/{pod} exited {code}: {stderr[-2000:]}")
-        return str(stdout)
+        where = f"`{argv[0]}` in {namespace}/{pod}/{container}"
+        with self._stream_core() as core:
+            try:
+                ws = stream(
+                    core.connect_get_namespaced_pod_exec,
+                    pod,
+                    namespace,
+                    container=container,
+                    command=argv,
+                    stdin=True,
+                    stdout=True,
+                    stderr=True,
+                    tty=False,
+                    _preload_content=False,
+                )
+            except self._api_exception as err:
+                _reraise_interrupt(err)
+                raise wrap(err, f"exec {where}") from err
+            except Exception as err:  # websocket and socket errors of the handshake, several types
+                raise PlatformError(f"exec {where}: cannot connect: {type(err).__name__}: {err}") from err
+            try:
+                return exec_outcome(ws, stdin, timeout, where)
+            finally:
+                ws.close()
 
     def port_forward(self, namespace: str, pod: str, port: int) -> Any:
         """A socket to `port` of the pod (for the bridge), through the API server."""
         from kubernetes.stream import portforward
 
-        with self._api(f"port-forward {namespace}/{pod}:{port}"):
-            forward = portforward(
-                self.core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
-            )
+        with self._stream_core() as core:
+            try:
+                forward = portforward(
+                    core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
+                )
+            except self._api_exception as err:
+                _reraise_interrupt(err)
+                raise wrap(err, f"port-forward {namespace}/{pod}:{port}") from err
         return forward.socket(port)
 
     def service_account_can(
@@ -259,6 +279,51 @@ class Kube:
             items = self.extensions.list_custom_resource_definition().items
         out = [self.api_client.sanitize_for_serialization(c) for c in items]
         return [c for c in out if (c.get("spec") or {}).get("group") == group]
+
+
+def _reraise_interrupt(err: Exception) -> None:
+    """The kubernetes client turns anything raised while a stream connects into an ApiException, a Ctrl-C or
+    a SIGTERM (fixtures' KeyboardInterrupt) too (kubernetes/stream/ws_client.py websocket_call and
+    portforward_call): the interrupt must stop the run, not become this exec's error."""
+    if isinstance(err.__context__, KeyboardInterrupt):
+        raise err.__context__
+
+
+ERROR_CHANNEL = 3  # the exec protocol's status channel (remotecommand): a metav1.Status when the process ends
+
+
+def exec_outcome(ws: Any, stdin: str, timeout: float, where: str) -> str:
+    """Feed stdin to a connected exec stream, wait (bounded) for the process to end, and read its outcome
+    from the Status the kubelet sends on the error channel: stdout when it succeeded, else a PlatformError
+    that says whether it failed, timed out or lost its connection."""
+    try:
+        ws.write_stdin(stdin)
+        ws.close_channel(0)  # EOF on stdin where the API speaks v5; the framing does not rely on it
+        ws.run_forever(timeout=timeout)
+        timed_out = ws.is_open()
+        stdout, stderr = str(ws.read_stdout(timeout=0) or ""), str(ws.read_stderr(timeout=0) or "")
+        status_text = "" if timed_out else str(ws.read_channel(ERROR_CHANNEL) or "")
+    except Exception as err:  # websocket and socket errors once connected, several types
+        raise PlatformError(f"exec {where}: the connection dropped: {type(err).__name__}: {err}") from err
+    if timed_out:
+        raise PlatformError(
+            f"exec {where} timed out: no exit within {timeout:.0f}s; stderr so far: {stderr[-1000:]!r}"
+        )
+    try:
+        status = json.loads(status_text) if status_text.strip() else None
+    except ValueError:
+        status = None
+    if not isinstance(status, dict):
+        raise PlatformError(
+            f"exec {where}: the connection ended without an exit status (dropped by the API server or the "
+            f"kubelet); stderr: {stderr[-1000:]!r}"
+        )
+    if status.get("status") == "Success":
+        return stdout
+    causes = ((status.get("details") or {}).get("causes")) or []
+    code = next((c.get("message") for c in causes if c.get("reason") == "ExitCode"), None)
+    what = f"exited {code}" if code is not None else f"failed: {status.get('message') or status}"
+    raise PlatformError(f"{where} {what}: {stderr[-2000:]}")
 
 
 def decode_secret_data(data: Mapping[str, str | bytes]) -> SecretData:

@@ -18,6 +18,7 @@ from kconform.platforms.kubernetes import (
     client_pod,
     diagnostics,
     external,
+    images,
     kafka_init,
     ownership,
     readiness,
@@ -39,9 +40,9 @@ CORE_KINDS = {"Namespace": "v1", "Pod": "v1", "ConfigMap": "v1", "Secret": "v1",
 DELETE_ORDER = ("KafkaUser", "KafkaTopic", "Pod", "ConfigMap", "Kafka", "KafkaNodePool")
 CLIENT_POD_TIMEOUT_S = 300.0
 CLIENT_POD_HINT = (
-    "the client pod pulls its image (KCONFORM_CLIENT_IMAGE, default python:3.11-slim from Docker Hub) and "
-    f"pip-installs {client_pod.KAFKA_PYTHON_REQUIREMENT} from PyPI; without that egress set "
-    "KCONFORM_CLIENT_IMAGE to an image that has it and KCONFORM_CLIENT_PIP_INSTALL=0"
+    "the client pod pulls its image (KCONFORM_CLIENT_IMAGE, default python:3.11-slim from Docker Hub, or from "
+    "--image-registry) and unpacks the kafka-python kconform ships with its code; without access to that "
+    "registry set --image-registry to a mirror, or KCONFORM_CLIENT_IMAGE to an image with python 3"
 )
 BRIDGE_CONTAINER = "bridge"  # manifests/sidecar/bridge-pod.yaml
 
@@ -214,6 +215,8 @@ class KubernetesPlatform:
         if resource.get("kind") in DELETE_ORDER:
             self._await_not_terminating(resource)
         labelled = resources.labelled(resource, self.settings.run_id)
+        # kconform's own pods (the client, the bridge sidecar) pull from the mirror too.
+        images.mirror_pod(labelled, self.settings.image_registry)
         self.kube.apply(labelled)
         meta = labelled["metadata"]
         key = (labelled["apiVersion"], labelled["kind"], meta.get("namespace", ""), meta["name"])
@@ -260,11 +263,7 @@ class KubernetesPlatform:
     def _start_client_pod(self, namespace: str) -> None:
         labels = self._labels()
         self.apply(client_pod.code_configmap(namespace, labels))
-        self.apply(
-            client_pod.pod(
-                namespace, labels, self.settings.client_image, pip_install=self.settings.client_pip_install
-            )
-        )
+        self.apply(client_pod.pod(namespace, labels, self.settings.client_image))
         last: dict[str, Any] | None = None
 
         def evidence() -> str:

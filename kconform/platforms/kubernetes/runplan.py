@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kconform import resources
-from kconform.platforms.kubernetes import client_pod, external, install, ownership
+from kconform.platforms.kubernetes import client_pod, external, images, install, ownership
 from kconform.platforms.kubernetes.providers import provider_for
 from kconform.platforms.kubernetes.providers.kind import render_config
 from kconform.platforms.kubernetes.settings import KubeSettings
@@ -22,15 +22,44 @@ class Step:
     manifest: dict[str, Any] | None = None
     url: str | None = None
     notes: tuple[str, ...] = field(default=())
+    images: dict[str, str] | None = None  # role -> the full reference the cluster pulls
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"describe": self.describe}
-        for key in ("argv", "manifest", "url"):
+        for key in ("argv", "manifest", "url", "images"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         if self.notes:
             out["notes"] = list(self.notes)
         return out
+
+
+def sidecar_pod(settings: KubeSettings, namespace: str) -> dict[str, Any]:
+    """The bridge sidecar pod as the bridge-sidecar workflow applies it (its images are kconform's choice)."""
+    pod, _ = resources.bridge_sidecar(
+        name="kconform-sidecar",
+        namespace=namespace,
+        cluster="kconform",
+        user="kconform-user",
+        bridge_version=settings.profile.bridge_version,
+        run_id=settings.run_id,
+    )
+    return images.mirror_pod(pod, settings.image_registry)
+
+
+def cell_images(settings: KubeSettings, namespace: str = "kconform") -> dict[str, str]:
+    """Every image the cell makes the cluster pull, as its final reference. With the installed Strimzi
+    (no --install) its images are the operator's own and not listed: kconform changes nothing there."""
+    found: dict[str, str] = {}
+    if settings.installs_strimzi:
+        strimzi = settings.strimzi_images()
+        found["strimzi operator (also Topic/User Operator, Kafka init)"] = strimzi["operator"]
+        found[f"kafka {settings.profile.kafka_version}"] = strimzi["kafka"]
+    found["kconform client pod"] = images.at_registry(settings.client_image, settings.image_registry)
+    sidecar = sidecar_pod(settings, namespace)
+    for container in sidecar["spec"]["containers"]:
+        found[f"bridge sidecar pod, container {container['name']}"] = container["image"]
+    return found
 
 
 def namespace_manifest(name: str, run_id: str) -> dict[str, Any]:
@@ -134,6 +163,13 @@ def build(
         )
     steps.append(
         Step(
+            "images the cluster pulls for this cell",
+            images=cell_images(settings, namespace),
+            notes=(f"from --image-registry {settings.image_registry}",) if settings.image_registry else (),
+        )
+    )
+    steps.append(
+        Step(
             f"wait for Deployment {settings.operator_namespace}/{settings.operator_deployment} to be Available",
             notes=("diagnostics on timeout: operator pod phases, namespace events, operator log tail",),
         )
@@ -141,16 +177,12 @@ def build(
     steps.append(Step("test namespace", manifest=namespace_manifest(namespace, settings.run_id)))
     steps.append(
         Step(
-            "client code for the in-cluster client pod", manifest=client_pod.code_configmap(namespace, labels)
+            f"client code for the in-cluster client pod, with kafka-python {client_pod.KAFKA_PYTHON_VERSION}",
+            manifest=client_pod.summarized(client_pod.code_configmap(namespace, labels)),
         )
     )
     steps.append(
-        Step(
-            "in-cluster client pod",
-            manifest=client_pod.pod(
-                namespace, labels, settings.client_image, pip_install=settings.client_pip_install
-            ),
-        )
+        Step("in-cluster client pod", manifest=client_pod.pod(namespace, labels, settings.client_image))
     )
     for resource in example_cluster(settings, namespace, host):
         steps.append(Step(f"{resource['kind']} {resource['metadata']['name']}", manifest=resource))

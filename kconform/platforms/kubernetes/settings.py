@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kconform import options
 from kconform.config import RunConfig
 from kconform.errors import UsageError
+from kconform.platforms.kubernetes import images
 from kconform.versions import KRAFT, PROVIDERS, Profile, check_mode
 
 # helm / yaml: kconform installs the pinned Strimzi; installed: test the operator already on the cluster
@@ -15,6 +17,8 @@ INSTALLED = "installed"
 INSTALL_METHODS = ("helm", "yaml", INSTALLED)
 DEFAULT_CLIENT_IMAGE = "python:3.11-slim"
 NO = frozenset({"0", "false", "no"})
+CLIENT_IMAGE_ENV = "KCONFORM_CLIENT_IMAGE"
+PIP_INSTALL_ENV = "KCONFORM_CLIENT_PIP_INSTALL"
 DEFAULT_CLUSTER_NAME = "kconform"
 # Fixed NodePorts: kind maps each one to the same port on 127.0.0.1 (extraPortMappings need fixed ports),
 # k3s binds them the same way. The first is a listener's bootstrap, the rest its brokers.
@@ -63,8 +67,8 @@ class KubeSettings:
     watch_namespaces: tuple[str, ...] = ()  # empty: the operator watches every namespace
     # --keep: a k3s container outlives the run (kind and minikube clusters always stay, for reuse).
     keep_cluster: bool = False
-    client_image: str = DEFAULT_CLIENT_IMAGE
-    client_pip_install: bool = True  # False for an air-gapped image that already has kafka-python
+    client_image: str = DEFAULT_CLIENT_IMAGE  # the final reference (client_image_from below)
+    image_registry: str | None = None  # --image-registry: every image kconform causes to be pulled
     k3s_image: str | None = None  # env KCONFORM_K3S_IMAGE; default from the profile's Kubernetes
     node_ports: tuple[int, ...] = field(default=FIXED_NODE_PORTS)
     budget: SetupBudget = field(default_factory=SetupBudget)
@@ -88,9 +92,8 @@ class KubeSettings:
             budget=SetupBudget.from_env(),
             external_host=config.external_host,
             keep_cluster=config.keep,
-            # A cluster without egress to PyPI (or Docker Hub): an image of the user's with kafka-python.
-            client_image=options.setting("KCONFORM_CLIENT_IMAGE") or DEFAULT_CLIENT_IMAGE,
-            client_pip_install=(options.setting("KCONFORM_CLIENT_PIP_INSTALL") or "1").lower() not in NO,
+            client_image=client_image_from(None, config.image_registry),
+            image_registry=config.image_registry,
         )
 
     def __post_init__(self) -> None:
@@ -104,6 +107,8 @@ class KubeSettings:
                 "use --install helm or --install yaml"
             )
         check_mode(self.profile, self.mode)
+        if self.image_registry is not None:
+            object.__setattr__(self, "image_registry", images.check_registry(self.image_registry))
         if self.provider == "existing" and not self.context:
             raise UsageError("provider 'existing' needs a kubeconfig context: pass --context NAME")
         if not self.cluster_name.replace("-", "").isalnum() or self.cluster_name != self.cluster_name.lower():
@@ -112,6 +117,24 @@ class KubeSettings:
                 "(KCONFORM_CLUSTER_NAME)"
             )
 
+    def strimzi_images(self) -> dict[str, str]:
+        return images.strimzi_images(self.profile, self.image_registry)
+
     @property
     def installs_strimzi(self) -> bool:
         return self.install != INSTALLED
+
+
+def client_image_from(env: Mapping[str, str] | None, registry: str | None) -> str:
+    """The client pod's image (KCONFORM_CLIENT_IMAGE, else python:3.11-slim) at the mirror, if one is given
+    (like every image kconform causes to be pulled). kafka-python travels with kconform's client code (client_pod), so any image with a
+    `python` 3 (tested with 3.11) works and nothing is installed at start; KCONFORM_CLIENT_PIP_INSTALL is obsolete: 0 is
+    accepted (it asked for what is now always so), anything else refused in one line."""
+    pip = options.setting(PIP_INSTALL_ENV, env)
+    if pip is not None and pip.strip().lower() not in NO:
+        raise UsageError(
+            f"{PIP_INSTALL_ENV}={pip} is obsolete: kconform ships kafka-python into the client pod and never "
+            f"pip-installs it; unset {PIP_INSTALL_ENV}"
+        )
+    image = options.setting(CLIENT_IMAGE_ENV, env) or DEFAULT_CLIENT_IMAGE
+    return images.at_registry(image, images.check_registry(registry) if registry else None)
