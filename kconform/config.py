@@ -11,6 +11,13 @@ from kconform import options, versions
 from kconform import workflows as workflow_table
 from kconform.errors import InvalidCombination, UsageError
 
+# How many of a cell's clusters start ahead of their tests (README, "Performance"). On kubernetes every
+# cluster of the largest cell (4) at once: the operator reconciles them in parallel, and 4 single-node Kafkas
+# (~1 GiB each) fit a 7 GiB runner beside the operator. On the local platform the JVMs' start is CPU-bound:
+# 4 at once on 2 cores (8 with -n 2) took longer than 2, whose starts overlap the first cluster's tests.
+DEFAULT_CLUSTER_CONCURRENCY = 4
+LOCAL_CLUSTER_CONCURRENCY = 2
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -30,6 +37,7 @@ class RunConfig:
     context    kubeconfig context for provider existing
     workflows  run only these workflows (None: every workflow)
     external_host  where this machine reaches node ports on provider existing (None: a node's address)
+    cluster_concurrency  how many of a cell's clusters start ahead of their tests and live at once
     image_registry kubernetes: the registry (mirror) every image kconform causes to be pulled comes from
     """
 
@@ -46,6 +54,7 @@ class RunConfig:
     context: str | None = None
     workflows: tuple[str, ...] | None = None
     external_host: str | None = None
+    cluster_concurrency: int = DEFAULT_CLUSTER_CONCURRENCY
     image_registry: str | None = None
 
     def cells(self) -> list[tuple[versions.Profile, str]]:
@@ -78,6 +87,7 @@ def build(
     context: str | None = None,
     workflows: Sequence[str] | None = None,
     external_host: str | None = None,
+    cluster_concurrency: int | str | None = None,
     image_registry: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RunConfig:
@@ -97,6 +107,7 @@ def build(
             "context": context,
             "workflows": workflows,
             "external_host": external_host,
+            "cluster_concurrency": cluster_concurrency,
             "image_registry": image_registry,
         },
         env,
@@ -141,5 +152,21 @@ def build(
         context=values["context"],
         workflows=workflow_table.check(chosen_workflows) if chosen_workflows else None,
         external_host=values["external_host"],
+        cluster_concurrency=_concurrency(
+            values["cluster_concurrency"],
+            LOCAL_CLUSTER_CONCURRENCY if chosen_platform == "local" else DEFAULT_CLUSTER_CONCURRENCY,
+        ),
         image_registry=values["image_registry"],
     )
+
+
+def _concurrency(value: int | str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise UsageError(f"cluster concurrency {value!r}: give a whole number of clusters, 1 or more")
+    return number

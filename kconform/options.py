@@ -183,6 +183,14 @@ OPTIONS: tuple[Option, ...] = (
         kind="flag",
     ),
     Option(
+        "--cluster-concurrency",
+        "cluster_concurrency",
+        "how many of a cell's clusters start ahead of their tests and live at once",
+        env="KCONFORM_CLUSTER_CONCURRENCY",
+        default_text="2 on local (JVM starts compete for the CPU), 4 on kubernetes",
+        metavar="N",
+    ),
+    Option(
         "--crd-dir",
         "crd_dir",
         "folder of <strimzi-version>/ CRDs to validate manifests against",

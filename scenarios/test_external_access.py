@@ -14,7 +14,8 @@ from outside with hostname verification on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import allure
@@ -22,71 +23,101 @@ import pytest
 
 from kconform import resources
 from kconform.errors import BrokerUnreachable
-from kconform_fixtures.cluster import KafkaCluster, running, waits_budget_s
-from kconform_fixtures.plugin import remember_cluster
+from kconform_fixtures.cell_clusters import ClusterPlan, cluster_fixture
+from kconform_fixtures.cluster import KafkaCluster, waits_budget_s
 
 LISTENER = "external"
 CLIENT_TIMEOUT_S = 30.0  # cluster.client's default
-# Each test creates its own cluster inside the test function (one at a time: the node ports are fixed), so
-# its timeout must hold that cluster's waits, a topic and a user, and its three client calls; plus a margin
-# for the reads and deletes between them.
-TEST_TIMEOUT_S = (
-    waits_budget_s(node_port_clusters=1, resources_ready=2, client_calls=[CLIENT_TIMEOUT_S] * 3) + 120
-)
+# Each test's cluster is its fixture's (setup, outside a kubernetes test's func-only timeout); the test
+# function's timeout must hold a topic and a user, and its three client calls, plus a margin for the reads
+# and deletes between them.
+TEST_TIMEOUT_S = waits_budget_s(resources_ready=2, client_calls=[CLIENT_TIMEOUT_S] * 3) + 120
 pytestmark = [pytest.mark.workflow("external-access"), pytest.mark.timeout(TEST_TIMEOUT_S)]
 
 
-def _documents(cell, name: str, namespace: str, run_id: str, listener: dict[str, Any]) -> list[dict]:
+@dataclass(frozen=True)
+class External:
+    """A Ready cluster with a node-port listener, and where a client outside the cluster reaches it."""
+
+    cluster: KafkaCluster
+    host: str  # fixed and mapped to the host on kind; this machine on the local platform
+    bootstrap_port: int
+    broker_port: int
+
+
+def _cluster(plan: ClusterPlan, listener: Callable[[str, int, int], dict[str, Any]]) -> list[dict]:
+    """An mTLS internal listener, the node-port listener under test on two node ports, simple authorization."""
+    bootstrap_port, broker_port = plan.platform.node_ports(2)
     return resources.kafka_cluster(
-        cell.profile,
-        cell.mode,
-        name=name,
-        namespace=namespace,
-        run_id=run_id,
-        listeners=[resources.internal_listener("tls", 9093, tls=True, authentication="tls"), listener],
+        plan.profile,
+        plan.mode,
+        name=plan.name,
+        namespace=plan.namespace,
+        run_id=plan.run_id,
+        listeners=[
+            resources.internal_listener("tls", 9093, tls=True, authentication="tls"),
+            listener(plan.platform.external_host(), bootstrap_port, broker_port),
+        ],
         authorization={"type": "simple"},
     )
 
 
-class ExternalSetup:
-    """One cluster with a node-port listener at a time (fixed node ports are shared on kind)."""
-
-    def __init__(self, cell, cluster_pool, request) -> None:
-        self.cell, self.pool, self.request = cell, cluster_pool, request
-        self.platform = cluster_pool.platforms.get(cell.strimzi, cell.mode)
-        # Fixed and mapped to the host on kind; free ports of this machine on the local platform.
-        self.bootstrap_port, self.broker_port = self.platform.node_ports(2)
-        self.host = self.platform.external_host()
-        self._managers: list[Any] = []
-
-    def start(self, listener: dict[str, Any]) -> KafkaCluster:
-        self.stop()
-        run_id = self.pool.config.run_id
-        namespace, name = self.pool.name("kc"), self.pool.name("ext")[:30].rstrip("-")
-        manager = running(
-            self.platform,
-            _documents(self.cell, name, namespace, run_id, listener),
-            profile=self.cell.profile,
-            mode=self.cell.mode,
-            namespace=namespace,
-            run_id=run_id,
-            keep=self.pool.config.keep,
-        )
-        cluster = manager.__enter__()
-        self._managers.append(manager)
-        remember_cluster(self.request, cluster)
-        return cluster
-
-    def stop(self) -> None:
-        while self._managers:
-            self._managers.pop().__exit__(None, None, None)
+def _external(cluster: KafkaCluster) -> External:
+    """Where the applied listener put the bootstrap and the broker."""
+    kafka = next(d for d in cluster.applied if d["kind"] == "Kafka")
+    listener = next(i for i in kafka["spec"]["kafka"]["listeners"] if i["name"] == LISTENER)
+    configuration = listener["configuration"]
+    return External(
+        cluster,
+        cluster.platform.external_host(),
+        configuration["bootstrap"]["nodePort"],
+        configuration["brokers"][0]["nodePort"],
+    )
 
 
-@pytest.fixture
-def external(cell, cluster_pool, request) -> Iterator[ExternalSetup]:
-    setup = ExternalSetup(cell, cluster_pool, request)
-    yield setup
-    setup.stop()
+def without_overrides(host: str, bootstrap_port: int, broker_port: int) -> dict[str, Any]:
+    """The seed's first attempt: node ports, no advertised host or port."""
+    listener = resources.nodeport_listener(
+        LISTENER,
+        9094,
+        tls=True,
+        authentication="tls",
+        bootstrap_node_port=bootstrap_port,
+        brokers=[resources.BrokerOverride(0, node_port=broker_port)],
+    )
+    # Brokers advertise the node's Hostname: resolvable inside the cluster, not by a client outside it.
+    # (kind node IPs are routable from a Linux host, so the default InternalIP would hide the pitfall there.)
+    listener["configuration"]["preferredNodePortAddressType"] = "Hostname"
+    return listener
+
+
+def with_overrides(host: str, bootstrap_port: int, broker_port: int) -> dict[str, Any]:
+    """The fix: each broker advertises the externally reachable host and port; the host is in the cert."""
+    return resources.nodeport_listener(
+        LISTENER,
+        9094,
+        tls=True,
+        authentication="tls",
+        bootstrap_node_port=bootstrap_port,
+        brokers=[
+            resources.BrokerOverride(
+                0, node_port=broker_port, advertised_host=host, advertised_port=broker_port
+            )
+        ],
+        alternative_names=[host],
+    )
+
+
+@cluster_fixture("ext-default", lambda plan: _cluster(plan, without_overrides), pins_node_ports=True)
+def no_overrides(cluster: KafkaCluster) -> External:
+    """A Ready Kafka with a nodeport listener and no advertised overrides."""
+    return _external(cluster)
+
+
+@cluster_fixture("ext-advertised", lambda plan: _cluster(plan, with_overrides), pins_node_ports=True)
+def advertised_overrides(cluster: KafkaCluster) -> External:
+    """A Ready Kafka whose broker advertises the externally reachable host and port."""
+    return _external(cluster)
 
 
 def _user_and_topic(cluster: KafkaCluster, names) -> tuple[str, str, str]:
@@ -98,22 +129,10 @@ def _user_and_topic(cluster: KafkaCluster, names) -> tuple[str, str, str]:
     return user, topic, group
 
 
-def test_default_advertised_addresses_are_unreachable(external, names):
+def test_default_advertised_addresses_are_unreachable(no_overrides, names):
     """Without overrides, bootstrap through the node port answers, but brokers advertise their node's address,
     which a client outside the cluster cannot reach; the failure names those addresses."""
-    listener = resources.nodeport_listener(
-        LISTENER,
-        9094,
-        tls=True,
-        authentication="tls",
-        bootstrap_node_port=external.bootstrap_port,
-        brokers=[resources.BrokerOverride(0, node_port=external.broker_port)],
-    )
-    # Brokers advertise the node's Hostname: resolvable inside the cluster, not by a client outside it.
-    # (kind node IPs are routable from a Linux host, so the default InternalIP would hide the pitfall there.)
-    listener["configuration"]["preferredNodePortAddressType"] = "Hostname"
-    with allure.step("apply a Kafka with a nodeport listener and no advertised overrides → Ready"):
-        cluster = external.start(listener)
+    external, cluster = no_overrides, no_overrides.cluster
     user, topic, _group = _user_and_topic(cluster, names)
     with allure.step("status.listeners → the brokers' node addresses with the bootstrap node port"):
         # KafkaReconciler.nodePortExternalListenerStatus: node address of the preferred type + bootstrap port.
@@ -146,27 +165,10 @@ def test_default_advertised_addresses_are_unreachable(external, names):
         assert all(address in str(unreachable.value) for address in advertised), str(unreachable.value)
 
 
-def test_advertised_overrides_make_brokers_reachable(external, names):
+def test_advertised_overrides_make_brokers_reachable(advertised_overrides, names):
     """With advertisedHost/advertisedPort per broker and alternativeNames, clients outside produce and consume
     with TLS hostname verification on."""
-    listener = resources.nodeport_listener(
-        LISTENER,
-        9094,
-        tls=True,
-        authentication="tls",
-        bootstrap_node_port=external.bootstrap_port,
-        brokers=[
-            resources.BrokerOverride(
-                0,
-                node_port=external.broker_port,
-                advertised_host=external.host,
-                advertised_port=external.broker_port,
-            )
-        ],
-        alternative_names=[external.host],
-    )
-    with allure.step("apply a Kafka whose broker advertises the externally reachable host and port → Ready"):
-        cluster = external.start(listener)
+    external, cluster = advertised_overrides, advertised_overrides.cluster
     user, topic, group = _user_and_topic(cluster, names)
     client = cluster.client(user, LISTENER, external=True)
     assert client.credentials is not None and client.credentials.check_hostname

@@ -4,8 +4,12 @@
      "run": {"id", "started", "finished", "tool_version", "interrupted", "merged_from"?},
      "results": [{"nodeid", "workflow", "title",
                   "cell": {platform, provider, kubernetes, strimzi, kafka, mode},
-                  "status", "duration_s", "message", "steps", "data"?}],
-     "cells_inconclusive": [{"cell": {...}, "reason"}]}
+                  "status", "duration_s", "setup_s", "message", "steps", "data"?}],
+     "cells_inconclusive": [{"cell": {...}, "reason"}],
+     "cells_timing": [{"cell": {...}, "setup_s", "test_s"}]}
+
+`setup_s` is the part of a test's `duration_s` spent in setup, mostly waiting for its cluster; a cell's
+timing sums its tests' (written, never read back: it follows from the results).
 
 `data` (only where a workflow recorded measurements) maps names to JSON values; its texts are redacted too.
 Every message, step and reason is redacted on the way out, so no key or password reaches the file.
@@ -22,7 +26,14 @@ from kconform.errors import UsageError
 from kconform.redact import redact
 from kconform.report.atomic import atomic_write_text
 from kconform.report.merge import MergedReport, merge
-from kconform.report.model import InconclusiveCell, Outcome, RunRecord, TestResult, normalize_cell
+from kconform.report.model import (
+    InconclusiveCell,
+    Outcome,
+    RunRecord,
+    TestResult,
+    cell_timings,
+    normalize_cell,
+)
 
 SCHEMA = "kconform/conformance/v1"
 
@@ -65,6 +76,7 @@ def record_to_dict(record: RunRecord) -> dict[str, Any]:
                 "cell": dict(result.cell),
                 "status": result.status.value,
                 "duration_s": round(result.duration_s, 3),
+                "setup_s": round(result.setup_s, 3),
                 "message": _redacted(result.message),
                 "steps": [redact(step) for step in result.steps],
                 **({"data": _redacted_data(result.data)} if result.data else {}),
@@ -73,6 +85,14 @@ def record_to_dict(record: RunRecord) -> dict[str, Any]:
         ],
         "cells_inconclusive": [
             {"cell": dict(entry.cell), "reason": redact(entry.reason)} for entry in record.cells_inconclusive
+        ],
+        "cells_timing": [
+            {
+                "cell": dict(timing.cell),
+                "setup_s": round(timing.setup_s, 3),
+                "test_s": round(timing.test_s, 3),
+            }
+            for timing in cell_timings(record.results)
         ],
     }
 
@@ -155,6 +175,7 @@ def _result_from_dict(index: int, item: Mapping[str, Any]) -> TestResult:
         cell=normalize_cell(_mapping(item["cell"], f"results[{index}].cell")),
         status=Outcome(status),
         duration_s=float(item.get("duration_s") or 0.0),
+        setup_s=float(item.get("setup_s") or 0.0),
         message=None if message is None else str(message),
         steps=[str(step) for step in item.get("steps", [])],
         data=dict(_mapping(item.get("data") or {}, f"results[{index}].data")),

@@ -5,6 +5,7 @@ Stable hooks for tests and for people linking into the page:
     table#runs                                     one row per run merged into the page
     table#grid > tbody > tr[data-workflow]         one row per workflow
     th.cell-head[data-cell]                        one column per cell (data-cell = model.cell_id)
+    th.cell-head span.cell-timing[data-setup-s][data-test-s]  the cell's setup and test time
     td.square.status-<s>[data-workflow][data-cell] s = passed | failed | inconclusive | skipped | empty
     section#failures table.failure[data-nodeid]    one details table per failed/error/inconclusive test
     section#inconclusive-cells li[data-cell]       cells whose infrastructure failed
@@ -22,7 +23,15 @@ from kconform.errors import UsageError
 from kconform.redact import redact
 from kconform.report.grid import Grid, Square, build_grid
 from kconform.report.merge import MergedReport, as_merged
-from kconform.report.model import Outcome, RunRecord, TestResult, cell_id, cell_label
+from kconform.report.model import (
+    CellTiming,
+    Outcome,
+    RunRecord,
+    TestResult,
+    cell_id,
+    cell_label,
+    cell_timings,
+)
 from kconform.report.verdict import Verdict, decide
 
 _CSS = """
@@ -129,9 +138,22 @@ def _square_html(square: Square, anchors: dict[int, str]) -> str:
     )
 
 
-def _grid_table(grid: Grid, anchors: dict[int, str]) -> str:
+def _timing_html(timing: CellTiming | None) -> str:
+    """A cell's time split: setting up (waiting for its clusters) and running its tests."""
+    if timing is None:
+        return ""
+    return (
+        f'<span class="duration cell-timing" data-setup-s="{timing.setup_s:.1f}" '
+        f'data-test-s="{timing.test_s:.1f}">setup {_e(format_duration(timing.setup_s))} · '
+        f"tests {_e(format_duration(timing.test_s))}</span>"
+    )
+
+
+def _grid_table(grid: Grid, anchors: dict[int, str], results: list[TestResult]) -> str:
+    timings = {cell_id(timing.cell): timing for timing in cell_timings(results)}
     head = "".join(
-        f'<th class="cell-head" data-cell="{_e(column.id)}" scope="col">{_e(column.label)}</th>'
+        f'<th class="cell-head" data-cell="{_e(column.id)}" scope="col">{_e(column.label)}'
+        f"{_timing_html(timings.get(column.id))}</th>"
         for column in grid.columns
     )
     rows = []
@@ -194,7 +216,11 @@ def render_html(report: RunRecord | MergedReport, allure_href: str | None = None
     parts.append("</header>")
     parts.append(f'<section id="run-info"><h2>Runs</h2>{_runs_table(merged)}</section>')
     parts.append('<section id="grid-section"><h2>Workflows &times; cells</h2>')
-    parts.append(_grid_table(grid, anchors) if grid.columns else '<p id="no-results">No results.</p>')
+    parts.append(
+        _grid_table(grid, anchors, list(merged.results))
+        if grid.columns
+        else '<p id="no-results">No results.</p>'
+    )
     parts.append("</section>")
     if merged.cells_inconclusive:
         items = "".join(

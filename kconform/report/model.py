@@ -8,7 +8,7 @@ mode). It is kept as a plain dict here on purpose: the report package must not i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -87,9 +87,10 @@ class TestResult:
     title: str
     cell: CellDict
     status: Outcome
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # setup + call + teardown
     message: str | None = None
     steps: list[str] = field(default_factory=list)
+    setup_s: float = 0.0  # of duration_s, the setup phase: mostly waiting for the test's cluster
     # A workflow's own measurements (JSON values), e.g. per-state durations and message counts.
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -97,6 +98,11 @@ class TestResult:
         self.cell = normalize_cell(self.cell)
         self.status = Outcome(self.status)
         self.duration_s = float(self.duration_s)
+        self.setup_s = float(self.setup_s)
+
+    @property
+    def test_s(self) -> float:
+        return max(0.0, self.duration_s - self.setup_s)
 
 
 @dataclass
@@ -122,3 +128,22 @@ class RunRecord:
     results: list[TestResult] = field(default_factory=list)
     cells_inconclusive: list[InconclusiveCell] = field(default_factory=list)
     merged_from: list[str] = field(default_factory=list)  # run ids, when this record is a merge
+
+
+@dataclass(frozen=True)
+class CellTiming:
+    """Where a cell's time went: setting up (waiting for clusters) and running its tests."""
+
+    cell: CellDict
+    setup_s: float
+    test_s: float
+
+
+def cell_timings(results: Iterable[TestResult]) -> list[CellTiming]:
+    """One timing per cell, in the order cells first appear."""
+    sums: dict[str, list[Any]] = {}
+    for result in results:
+        entry = sums.setdefault(cell_id(result.cell), [result.cell, 0.0, 0.0])
+        entry[1] += result.setup_s
+        entry[2] += result.test_s
+    return [CellTiming(cell, setup, test) for cell, setup, test in sums.values()]

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -351,3 +352,35 @@ def test_wait_for_port_times_out_with_a_description() -> None:
     port = free_port()
     with pytest.raises(WaitTimeout, match=f"127.0.0.1:{port} to accept connections"):
         wait_for_port("127.0.0.1", port, timeout=0.3)
+
+
+def test_a_process_started_from_a_short_lived_thread_outlives_that_thread(
+    supervisor: ProcessSupervisor, tmp_path: Path
+) -> None:
+    """PR_SET_PDEATHSIG follows the forking thread: a cell's clusters start in threads that end once Ready,
+    so their processes are forked by the long-lived spawner thread instead."""
+    record = tmp_path / "pid"
+    started: list[processes.ManagedProcess] = []
+    native: list[int] = []
+
+    def start() -> None:
+        native.append(threading.get_native_id())
+        started.append(
+            supervisor.start("from-thread", [sys.executable, "-c", BLOCKER, str(record), "from-thread"])
+        )
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    pid = _read_pid(record)
+    # Once the OS thread is gone, a death signal tied to it would have been sent.
+    wait_until(
+        lambda: not Path(f"/proc/self/task/{native[0]}").exists(),
+        describe="the starting thread to be gone",
+        timeout=20,
+        interval=0.05,
+    )
+    started[0].ensure_alive()
+    supervisor.stop_all(timeout=10)
+    assert (tmp_path / "pid.term").read_text() == "from-thread\n", "it was killed, not stopped"
+    _wait_gone(pid)

@@ -184,3 +184,56 @@ def test_a_rerun_of_the_same_cell_replaces_the_earlier_attempt() -> None:
 def test_a_single_record_keeps_its_identity_when_merged() -> None:
     record = _record("run-solo", LOCAL)
     assert merge([record]).to_record() == record
+
+
+def test_setup_time_round_trips_and_each_cell_separates_setup_from_test_time(tmp_path: Path) -> None:
+    record = _record("run-t", LOCAL)
+    record.results[0].setup_s = 10.25  # of its 12.25 s, waiting for its cluster
+    second = TestResult(
+        nodeid="scenarios/test_user_acls.py::test_other",
+        workflow="user-acls",
+        title="another",
+        cell=LOCAL,
+        status=Outcome.PASSED,
+        duration_s=3.0,
+        setup_s=0.5,
+    )
+    record.results.append(second)
+    record.results.append(TestResult("n3", "w", "t", KIND, Outcome.PASSED, duration_s=1.0))
+
+    path = write_conformance(record, tmp_path / "conformance.json")
+
+    assert read_conformance(path) == record
+    document = json.loads(path.read_text())
+    assert [r["setup_s"] for r in document["results"]] == [10.25, 0.5, 0.0]
+    assert document["cells_timing"] == [
+        {"cell": LOCAL, "setup_s": 10.75, "test_s": 4.5},
+        {"cell": KIND, "setup_s": 0.0, "test_s": 1.0},
+    ]
+
+
+def test_a_file_written_before_setup_time_was_recorded_still_reads(tmp_path: Path) -> None:
+    document = json.loads(
+        json.dumps(
+            {
+                "schema": SCHEMA,
+                "run": {"id": "old", "started": "s", "finished": None, "tool_version": "0.1.0"},
+                "results": [
+                    {
+                        "nodeid": "n",
+                        "workflow": "w",
+                        "title": "t",
+                        "cell": LOCAL,
+                        "status": "passed",
+                        "duration_s": 2.0,
+                    }
+                ],
+            }
+        )
+    )
+    path = tmp_path / "conformance.json"
+    path.write_text(json.dumps(document))
+
+    result = read_conformance(path).results[0]
+
+    assert (result.duration_s, result.setup_s, result.test_s) == (2.0, 0.0, 2.0)

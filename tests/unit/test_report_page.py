@@ -232,7 +232,11 @@ def test_rows_and_columns_have_a_deterministic_order() -> None:
     columns = [head.attrs["data-cell"] for head in find(elements, "th", class_="cell-head")]
     # platform, then provider, then Kubernetes numerically (1.9 before 1.31 before 1.35)
     assert columns == [cell_id(k8s_19), cell_id(KIND_0452), cell_id(KIND_135), cell_id(LOCAL)]
-    labels = [head.text for head in find(elements, "th", class_="cell-head")]
+    # A head's text is its label, then the cell's timing (its own span).
+    labels = [
+        head.text.replace(one(descendants(head), "span", class_="cell-timing").text, "").strip()
+        for head in find(elements, "th", class_="cell-head")
+    ]
     assert labels[-1] == "local · strimzi 1.2.0 · kafka 4.3.1 · kraft"
     assert labels[0] == "kind k8s 1.9.0 · strimzi 1.2.0 · kafka 4.3.1 · dual-role"
     assert one(elements, "td", data_workflow="alpha-flow", data_cell=cell_id(KIND_135)).classes == {
@@ -337,3 +341,19 @@ def test_a_run_whose_only_outcome_is_an_inconclusive_cell_says_so_on_its_first_l
     )
     assert lines[1].startswith("  INCONCLUSIVE cell ") and "node not Ready" in lines[1]
     assert len(lines) == 2
+
+
+def test_each_cell_head_shows_its_setup_and_test_time() -> None:
+    local = record("run-local", LOCAL, dict.fromkeys(WORKFLOWS, "passed"))
+    for result in local.results:
+        result.setup_s = 20.0  # of each 30 s
+    kind = record("run-kind", KIND_135, {"tls-client-auth": "passed"}, day=2)
+
+    elements = parse_page(render_html(merge([local, kind])))
+
+    heads = {head.attrs["data-cell"]: head for head in find(elements, "th", class_="cell-head")}
+    local_timing = one(descendants(heads[cell_id(LOCAL)]), "span", class_="cell-timing")
+    assert (local_timing.attrs["data-setup-s"], local_timing.attrs["data-test-s"]) == ("60.0", "30.0")
+    assert local_timing.text == "setup 1 min 00 s · tests 30.0 s"
+    kind_timing = one(descendants(heads[cell_id(KIND_135)]), "span", class_="cell-timing")
+    assert (kind_timing.attrs["data-setup-s"], kind_timing.attrs["data-test-s"]) == ("0.0", "30.0")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -70,15 +71,19 @@ class Kube:
         self.extensions = client.ApiextensionsV1Api(api_client)
         self._dynamic_factory = lambda: dynamic.DynamicClient(api_client)
         self._dynamic: Any = None
+        # The dynamic client's discovery cache is rebuilt in place on a miss; a cell's clusters are applied
+        # and awaited from threads of their own (a concurrent reader saw KeyError 'resources').
+        self._discovery = threading.RLock()
 
     @property
     def dynamic(self) -> Any:
-        if self._dynamic is None:
-            try:
-                self._dynamic = self._dynamic_factory()
-            except Exception as err:  # discovery errors come as several exception types
-                raise PlatformError(f"cannot reach the Kubernetes API: {err}") from err
-        return self._dynamic
+        with self._discovery:
+            if self._dynamic is None:
+                try:
+                    self._dynamic = self._dynamic_factory()
+                except Exception as err:  # discovery errors come as several exception types
+                    raise PlatformError(f"cannot reach the Kubernetes API: {err}") from err
+            return self._dynamic
 
     @contextmanager
     def _api(self, action: str) -> Iterator[None]:
@@ -88,7 +93,7 @@ class Kube:
             raise wrap(err, action) from err
 
     def _resource(self, api_version: str, kind: str) -> Any:
-        with self._api(f"find API {api_version} {kind}"):
+        with self._api(f"find API {api_version} {kind}"), self._discovery:
             return self.dynamic.resources.get(api_version=api_version, kind=kind)
 
     # --- generic resources

@@ -257,9 +257,20 @@ def start_cluster(
         props_path = node_dir / "server.properties"
         props_path.write_text(topology.render_properties(props), encoding="utf-8")
         java_cmd = [str(java.executable), *JVM_OPTIONS, *logging_opts, "-cp", classpath]
-        if topo.mode == "kraft":
-            _format_storage(java_cmd, props_path, cluster.cluster_id, node, timeout)
         commands.append((node, [*java_cmd, "kafka.Kafka", str(props_path)]))
+
+    if topo.mode == "kraft":
+        # Every node's storage formatted at once (one short JVM each), as each pod's init would.
+        java_cmd = [str(java.executable), *JVM_OPTIONS, *logging_opts, "-cp", classpath]
+        with ThreadPoolExecutor(max_workers=len(commands)) as formatting:
+            formats = [
+                formatting.submit(
+                    _format_storage, java_cmd, Path(argv[-1]), cluster.cluster_id, node, timeout
+                )
+                for node, argv in commands
+            ]
+            for formatted in formats:
+                formatted.result()
 
     # Controllers and brokers start together, as the pods would.
     for node, argv in commands:

@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import time
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,8 @@ class LocalPlatform:
         self._sidecars: dict[tuple[str, str], sidecar.RunningSidecar] = {}
         self._namespaces: set[str] = set()
         self._migrations: dict[tuple[str, str], LocalMigration] = {}
+        # A cell's clusters start in threads of their own while tests use the ones already Ready.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ cell and namespaces
     def cell(self, mode: str) -> Cell:
@@ -82,15 +85,22 @@ class LocalPlatform:
     def delete_namespace(self, namespace: str) -> None:
         for key in [k for k in self._sidecars if k[0] == namespace]:
             self.stop_sidecar(*key)
-        for key in [k for k in self._clusters if k[0] == namespace]:
-            self._clusters.pop(key).stop()
-            self._migrations.pop(key, None)
-        self._resources = {k: v for k, v in self._resources.items() if k[1] != namespace}
-        self._secrets = {k: v for k, v in self._secrets.items() if k[0] != namespace}
-        self._namespaces.discard(namespace)
+        with self._lock:
+            stopping = [self._clusters.pop(k) for k in list(self._clusters) if k[0] == namespace]
+            for key in [k for k in self._migrations if k[0] == namespace]:
+                self._migrations.pop(key)
+            self._resources = {k: v for k, v in self._resources.items() if k[1] != namespace}
+            self._secrets = {k: v for k, v in self._secrets.items() if k[0] != namespace}
+            self._namespaces.discard(namespace)
+        for cluster in stopping:
+            cluster.stop()
 
     # ------------------------------------------------------------------ resources
     def apply(self, resource: dict[str, Any]) -> None:
+        with self._lock:
+            self._apply(resource)
+
+    def _apply(self, resource: dict[str, Any]) -> None:
         kind = resource.get("kind", "")
         if kind in OWN_KINDS:
             self._apply_secret(resource)
@@ -141,8 +151,9 @@ class LocalPlatform:
         self._secrets[(meta.get("namespace") or "default", meta["name"])] = data
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        found = self._resources.get((kind, namespace, name))
-        return copy.deepcopy(found) if found else None
+        with self._lock:
+            found = self._resources.get((kind, namespace, name))
+            return copy.deepcopy(found) if found else None
 
     def wait_ready(self, kind: str, namespace: str, name: str, timeout: float) -> dict[str, Any]:
         resource = self._resources.get((kind, namespace, name))
@@ -158,21 +169,24 @@ class LocalPlatform:
         except ResourceFailed as err:
             self._set_condition(resource, "NotReady", str(err))
             raise
-        if kind == "KafkaNodePool":
-            return copy.deepcopy(resource)  # pools have no Ready condition; existing is ready
-        self._set_condition(resource, "Ready")
-        return copy.deepcopy(resource)
+        with self._lock:
+            if kind == "KafkaNodePool":
+                return copy.deepcopy(resource)  # pools have no Ready condition; existing is ready
+            self._set_condition(resource, "Ready")
+            return copy.deepcopy(resource)
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
         if kind in OWN_KINDS:
             self._secrets.pop((namespace, name), None)
             return
-        resource = self._resources.pop((kind, namespace, name), None)
+        with self._lock:
+            resource = self._resources.pop((kind, namespace, name), None)
         if resource is None:
             return
         if kind == "Kafka":
-            cluster = self._clusters.pop((namespace, name), None)
-            self._migrations.pop((namespace, name), None)
+            with self._lock:
+                cluster = self._clusters.pop((namespace, name), None)
+                self._migrations.pop((namespace, name), None)
             if cluster:
                 cluster.stop()
         elif kind == "KafkaUser":
@@ -191,7 +205,7 @@ class LocalPlatform:
                     admin.delete_topics([topic])
 
     def read_secret(self, namespace: str, name: str) -> SecretData:
-        for (ns, _), cluster in self._clusters.items():
+        for (ns, _), cluster in list(self._clusters.items()):
             if ns == namespace and name in cluster.secrets():
                 return SecretData.of(cluster.secrets()[name])
         found = self._secrets.get((namespace, name))
@@ -334,10 +348,11 @@ class LocalPlatform:
     def diagnostics(self, namespace: str) -> dict[str, str]:
         """The namespace's resources as applied, with status and conditions, and every process's log tail."""
         found: dict[str, str] = {}
-        for (kind, ns, name), resource in self._resources.items():
-            if ns == namespace:
-                found[f"{kind}-{name}.yaml"] = redact(yaml.safe_dump(resource, sort_keys=False))
-        for proc in self.supervisor.processes:
+        with self._lock:
+            mine = {key: copy.deepcopy(r) for key, r in self._resources.items() if key[1] == namespace}
+        for (kind, _ns, name), resource in mine.items():
+            found[f"{kind}-{name}.yaml"] = redact(yaml.safe_dump(resource, sort_keys=False))
+        for proc in list(self.supervisor.processes):
             found[f"log-{proc.name}"] = redact(proc.tail(80))
         return found
 
@@ -383,11 +398,12 @@ class LocalPlatform:
         if (namespace, name) in self._clusters:
             self._clusters[(namespace, name)].ensure_alive()
             return
-        pools = [
-            r
-            for (kind, ns, _), r in self._resources.items()
-            if kind == "KafkaNodePool" and ns == namespace and self._cluster_of(r) == name
-        ]
+        with self._lock:
+            pools = [
+                r
+                for (kind, ns, _), r in self._resources.items()
+                if kind == "KafkaNodePool" and ns == namespace and self._cluster_of(r) == name
+            ]
         java = find_java(self.profile.kafka_java)
         cluster = start_cluster(
             kafka,
@@ -398,7 +414,8 @@ class LocalPlatform:
             work_dir=self.work_dir,
             timeout=timeout,
         )
-        self._clusters[(namespace, name)] = cluster
+        with self._lock:
+            self._clusters[(namespace, name)] = cluster
 
         def answers() -> bool:
             cluster.ensure_alive()
@@ -412,6 +429,12 @@ class LocalPlatform:
             retry_on=(Exception,),
             diagnose=lambda: "\n".join(f"--- {p.name}\n{p.tail(20)}" for p in cluster.processes),
         )
+        with self._lock:
+            self._write_kafka_status(kafka, pools, cluster)
+
+    def _write_kafka_status(
+        self, kafka: dict[str, Any], pools: list[dict[str, Any]], cluster: LocalKafka
+    ) -> None:
         kafka["status"].update(
             {
                 "clusterId": cluster.cluster_id,

@@ -9,8 +9,9 @@ Three layers make sure of that:
    KeyboardInterrupt).
 3. The test process being SIGKILLed: on Linux each child gets PR_SET_PDEATHSIG=SIGKILL, so the kernel
    kills it when its parent goes. The kernel ties this to the *thread* that forked the child, not the
-   process: a child started from a short-lived worker thread dies with that thread. Start processes from
-   the main thread (the normal pytest case) or from a thread that lives as long as the run. Grandchildren
+   process: a child started from a short-lived worker thread dies with that thread. So only the main
+   thread forks itself; other threads (a cell's clusters start in threads of their own) hand the fork to
+   one spawner thread that lives as long as the process (`_spawn`). Grandchildren
    do not get the signal; `sweep_stale()` finds them (and anything else left) by the KCONFORM_RUN_ID and
    KCONFORM_OWNER_PID environment markers every managed process carries.
 """
@@ -21,13 +22,16 @@ import atexit
 import contextlib
 import ctypes
 import os
+import queue
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import Any
 
 from kconform.errors import PlatformError, WaitTimeout
 from kconform.waits import wait_until
@@ -129,15 +133,17 @@ class ProcessSupervisor:
         child_env.update(owner_markers(self.run_id))
         with log_path.open("ab") as log:
             try:
-                popen = subprocess.Popen(
-                    list(argv),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=child_env,
-                    cwd=cwd,
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent(os.getpid()) if _LIBC is not None else None,
+                popen = _spawn(
+                    lambda: subprocess.Popen(
+                        list(argv),
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        env=child_env,
+                        cwd=cwd,
+                        start_new_session=True,
+                        preexec_fn=_die_with_parent(os.getpid()) if _LIBC is not None else None,
+                    )
                 )
             except OSError as err:
                 raise PlatformError(f"could not start {name} ({argv[0]}): {err}") from err
@@ -175,6 +181,35 @@ class ProcessSupervisor:
 
 _REGISTRY: list[ProcessSupervisor] = []
 _REGISTRY_LOCK = threading.Lock()
+_SPAWN_QUEUE: queue.SimpleQueue[tuple[Callable[[], subprocess.Popen[bytes]], Future[Any]]] = (
+    queue.SimpleQueue()
+)
+_SPAWNER_LOCK = threading.Lock()
+_spawner: threading.Thread | None = None
+
+
+def _spawn(fork: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    """Run `fork` where the child's PR_SET_PDEATHSIG outlives the caller: in the main thread itself, else
+    in the spawner thread (one fork at a time, which preexec_fn also wants)."""
+    global _spawner
+    if threading.current_thread() is threading.main_thread():
+        return fork()
+    with _SPAWNER_LOCK:
+        if _spawner is None or not _spawner.is_alive():
+            _spawner = threading.Thread(target=_spawner_loop, name="kconform-spawner", daemon=True)
+            _spawner.start()
+    done: Future[subprocess.Popen[bytes]] = Future()
+    _SPAWN_QUEUE.put((fork, done))
+    return done.result()
+
+
+def _spawner_loop() -> None:
+    while True:
+        fork, done = _SPAWN_QUEUE.get()
+        try:
+            done.set_result(fork())
+        except BaseException as err:  # handed to the caller, who raises it
+            done.set_exception(err)
 
 
 def stop_everything(timeout: float = 15) -> None:
