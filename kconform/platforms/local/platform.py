@@ -14,8 +14,8 @@ import copy
 import re
 import shutil
 import tempfile
-import time
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
