@@ -123,6 +123,8 @@ def _ready_after_one_read(
     reads: list[dict[str, Any] | None] = []
 
     def reconcile(seen: dict[str, Any] | None) -> None:
+        if not seen or seen.get("kind") != "Kafka":  # other reads (diagnostics, pods) are not the wait's
+            return
         reads.append(seen)
         if len(reads) == 1:
             operator.write_kafka(
