@@ -221,7 +221,9 @@ def test_initial_creating_status_without_observed_generation_is_waited_out(
     reads = _ready_after_one_read(platform, operator, namespace, generation)
     platform.wait_ready("Kafka", namespace, "cluster", timeout=30)
     # The wait read Creating and went on to Ready (other threads may read the Kafka too, in any order).
-    assert any(c.get("reason") == "Creating" for r in reads for c in r.get("status", {}).get("conditions", []))
+    assert any(
+        c.get("reason") == "Creating" for r in reads for c in r.get("status", {}).get("conditions", [])
+    )
 
 
 def test_a_transient_not_ready_followed_by_ready_is_waited_out(
