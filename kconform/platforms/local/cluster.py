@@ -27,7 +27,7 @@ from kconform.platforms.local import jars, topology
 from kconform.platforms.local import secrets as local_secrets
 from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import CertificateAuthority, write_pem
-from kconform.platforms.local.ports import free_ports, wait_for_port
+from kconform.platforms.local.ports import free_ports, release, wait_for_port
 from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
 from kconform.platforms.local.topology import ListenerSpec, NodePorts, NodeSpec, Topology
 from kconform.versions import Profile
@@ -75,6 +75,8 @@ class LocalKafka:
     java: JavaRuntime | None = None
     java_cmd: list[str] = field(default_factory=list)
     zookeeper_connect: str | None = None
+    # Ports this cluster chose (ports.free_ports) for its processes; released once they are stopped.
+    reserved_ports: list[int] = field(default_factory=list)
     _secrets: dict[str, dict[str, bytes]] = field(default_factory=dict, repr=False)
 
     def listener(self, name: str) -> ListenerSpec:
@@ -138,14 +140,19 @@ class LocalKafka:
             forwarder.close()
         for proc in reversed(self.processes):
             proc.stop()
+        release(self.reserved_ports)
+        self.reserved_ports.clear()
 
 
-def _assign_ports(topo: Topology) -> dict[int, NodePorts]:
-    """Free ports for every node and listener, except per-broker nodePorts the resource fixes."""
+def _assign_ports(topo: Topology, reserved: list[int]) -> dict[int, NodePorts]:
+    """Free ports for every node and listener, except per-broker nodePorts the resource fixes; every port
+    chosen here is added to `reserved`."""
     assigned: dict[int, NodePorts] = {}
     for node in topo.nodes:
         wanted = 2 + len(topo.listeners)
-        pool = iter(free_ports(wanted))
+        chosen = free_ports(wanted)
+        reserved.extend(chosen)
+        pool = iter(chosen)
         listeners: dict[str, int] = {}
         for item in topo.listeners:
             fixed = None
@@ -206,18 +213,44 @@ def start_cluster(
 
     cluster_ca = CertificateAuthority.create("cluster-ca v0")
     clients_ca = CertificateAuthority.create("clients-ca v0")
+    reserved: list[int] = []
     cluster = LocalKafka(
         topology=topo,
         kafka_version=kafka_version,
         cluster_ca=cluster_ca,
         clients_ca=clients_ca,
-        node_ports=_assign_ports(topo),
+        node_ports=_assign_ports(topo, reserved),
+        reserved_ports=reserved,
         cluster_id=kafka_cluster_id(),
         started_at=time.monotonic(),
         base_dir=base,
         java=java,
         java_cmd=[str(java.executable), *JVM_OPTIONS, *logging_opts, "-cp", classpath],
     )
+    try:
+        _bring_up(cluster, supervisor, classpath, logging_opts, timeout)
+    except BaseException:
+        cluster.stop()  # nodes that did start must not outlive a cluster that never became one
+        raise
+    return cluster
+
+
+def _bring_up(
+    cluster: LocalKafka,
+    supervisor: ProcessSupervisor,
+    classpath: str,
+    logging_opts: list[str],
+    timeout: float,
+) -> None:
+    """Certificates, (ZooKeeper,) formatted storage and every node of a planned cluster, until all listen."""
+    topo, java, base, cluster_ca, clients_ca = (
+        cluster.topology,
+        cluster.java,
+        cluster.base_dir,
+        cluster.cluster_ca,
+        cluster.clients_ca,
+    )
+    assert java is not None and base is not None
     write_pem(base / "cluster-ca.crt", cluster_ca.cert_pem)
     write_pem(base / "clients-ca.crt", clients_ca.cert_pem)
     operator_cert = cluster_ca.issue(f"{topo.cluster}-entity-user-operator", organization="io.strimzi")
@@ -282,7 +315,6 @@ def start_cluster(
         for waited in waits:
             waited.result()
     _start_bootstrap_forwarders(cluster)
-    return cluster
 
 
 def _wait_node_ports(cluster: LocalKafka, node: NodeSpec, timeout: float) -> None:
@@ -343,6 +375,7 @@ def _start_zookeeper(
     timeout: float,
 ) -> str:
     (port,) = free_ports(1)
+    cluster.reserved_ports.append(port)
     zk_dir = base / f"{cluster.topology.cluster}-zookeeper-0"
     zk_dir.mkdir(exist_ok=True)
     props = zk_dir / "zookeeper.properties"

@@ -138,6 +138,7 @@ class LocalMigration:
         for node in wanted:
             if node.node_id not in self.cluster.node_ports:
                 (port,) = free_ports(1)
+                self.cluster.reserved_ports.append(port)
                 self.cluster.node_ports[node.node_id] = NodePorts(
                     controlplane=port, replication=None, listeners={}
                 )

@@ -34,7 +34,7 @@ from kconform.platforms.local import secrets as local_secrets
 from kconform.platforms.local.cluster import LocalKafka, now, start_cluster
 from kconform.platforms.local.java import find_java
 from kconform.platforms.local.migration import LocalMigration
-from kconform.platforms.local.ports import free_ports
+from kconform.platforms.local.ports import free_ports, release
 from kconform.platforms.local.processes import ProcessSupervisor
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
@@ -72,6 +72,7 @@ class LocalPlatform:
         self._sidecars: dict[tuple[str, str], sidecar.RunningSidecar] = {}
         self._namespaces: set[str] = set()
         self._migrations: dict[tuple[str, str], LocalMigration] = {}
+        self._node_ports: list[int] = []  # node_ports() handed out, held until close()
         # A cell's clusters start in threads of their own while tests use the ones already Ready.
         self._lock = threading.RLock()
 
@@ -281,7 +282,10 @@ class LocalPlatform:
         return InProcessRunner()
 
     def node_ports(self, count: int) -> list[int]:
-        return free_ports(count)
+        # Held until close(): a listener pins them now and its cluster binds them later.
+        chosen = free_ports(count)
+        self._node_ports.extend(chosen)
+        return chosen
 
     def external_host(self) -> str:
         return "127.0.0.1"
@@ -322,7 +326,7 @@ class LocalPlatform:
     def stop_sidecar(self, namespace: str, name: str) -> None:
         running = self._sidecars.pop((namespace, name), None)
         if running:
-            running.process.stop()
+            running.stop()
 
     # ------------------------------------------------------------------ brokers as a user sees them
     def _brokers(self, namespace: str, cluster: str) -> list[Any]:
@@ -363,6 +367,8 @@ class LocalPlatform:
             cluster.stop()
         self._clusters.clear()
         self.supervisor.stop_all()
+        release(self._node_ports)
+        self._node_ports.clear()
         if not self.keep:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 

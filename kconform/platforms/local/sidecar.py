@@ -24,7 +24,7 @@ from kconform import strimzi_contract as contract
 from kconform.errors import MissingPrerequisite, UsageError
 from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import write_pem
-from kconform.platforms.local.ports import free_ports
+from kconform.platforms.local.ports import free_ports, release
 from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
 from kconform.resources import parse_properties, render_properties
 from kconform.secrets import text as secret_text
@@ -65,6 +65,11 @@ class RunningSidecar:
     http_port: int
     ready_url: str
     management_url: str | None  # None for bridges before 1.0.0: their /healthy and /ready are on http_port
+    reserved_ports: tuple[int, ...]  # ports.free_ports chose them; released when the process is stopped
+
+    def stop(self) -> None:
+        self.process.stop()
+        release(self.reserved_ports)
 
 
 def container_env(
@@ -115,46 +120,54 @@ def start_bridge(
         raise UsageError("the sidecar bridge must set http.host=127.0.0.1 (localhost only), as the seed does")
     # The pod's own ports would not collide; on a shared machine they must be free ones.
     http_port, management_port = free_ports(2)
-    props["http.port"] = str(http_port)
-    if uses_management_port(version):
-        props["http.management.port"] = str(management_port)
-    props["kafka.bootstrap.servers"] = resolve_bootstrap(props["kafka.bootstrap.servers"])
+    started: ManagedProcess | None = None
+    try:
+        props["http.port"] = str(http_port)
+        if uses_management_port(version):
+            props["http.management.port"] = str(management_port)
+        props["kafka.bootstrap.servers"] = resolve_bootstrap(props["kafka.bootstrap.servers"])
 
-    pod_dir = work_dir / name
-    pod_dir.mkdir(parents=True, exist_ok=True)
-    config_path = write_pem(pod_dir / "bridge.properties", render_properties(props))
-    from kconform.platforms.local.bridge_download import ensure_bridge  # it builds on bridge_home
+        pod_dir = work_dir / name
+        pod_dir.mkdir(parents=True, exist_ok=True)
+        config_path = write_pem(pod_dir / "bridge.properties", render_properties(props))
+        from kconform.platforms.local.bridge_download import ensure_bridge  # it builds on bridge_home
 
-    home = ensure_bridge(version)  # normally found: the preflight fetched it before any test
-    env = {
-        "PATH": f"{java.home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-        "JAVA_HOME": str(java.home),
-        "HOME": os.environ.get("HOME", str(pod_dir)),
-        **container_env(bridge, read_secret),
-    }
-    shell = shutil.which("bash") or "/bin/sh"
-    argv = [shell, str(home / "bin" / "kafka_bridge_run.sh"), f"--config-file={config_path}"]
-    process = supervisor.start(f"{name}-bridge", argv, env=env, cwd=home)
-    ready_port, ready_path, ready_status = contract.bridge_readiness(version, http_port, management_port)
-    ready_url = f"http://127.0.0.1:{ready_port}{ready_path}"
+        home = ensure_bridge(version)  # normally found: the preflight fetched it before any test
+        env = {
+            "PATH": f"{java.home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+            "JAVA_HOME": str(java.home),
+            "HOME": os.environ.get("HOME", str(pod_dir)),
+            **container_env(bridge, read_secret),
+        }
+        shell = shutil.which("bash") or "/bin/sh"
+        argv = [shell, str(home / "bin" / "kafka_bridge_run.sh"), f"--config-file={config_path}"]
+        process = started = supervisor.start(f"{name}-bridge", argv, env=env, cwd=home)
+        ready_port, ready_path, ready_status = contract.bridge_readiness(version, http_port, management_port)
+        ready_url = f"http://127.0.0.1:{ready_port}{ready_path}"
 
-    def answered() -> bool:
-        process.ensure_alive()
-        return httpx.get(ready_url, timeout=2).status_code == ready_status
+        def answered() -> bool:
+            process.ensure_alive()
+            return httpx.get(ready_url, timeout=2).status_code == ready_status
 
-    wait_until(
-        answered,
-        describe=f"bridge {version} of pod {name} to answer {ready_status} on {ready_url}",
-        timeout=timeout,
-        retry_on=(httpx.TransportError,),
-        diagnose=lambda: f"bridge log tail:\n{process.tail(30)}",
-    )
+        wait_until(
+            answered,
+            describe=f"bridge {version} of pod {name} to answer {ready_status} on {ready_url}",
+            timeout=timeout,
+            retry_on=(httpx.TransportError,),
+            diagnose=lambda: f"bridge log tail:\n{process.tail(30)}",
+        )
+    except BaseException:
+        if started is not None:
+            started.stop()  # a bridge that never became ready must not outlive its pod's start
+        release([http_port, management_port])
+        raise
     return RunningSidecar(
         name=name,
         process=process,
         http_port=http_port,
         ready_url=ready_url,
         management_url=management_url(version, management_port),
+        reserved_ports=(http_port, management_port),
     )
 
 
