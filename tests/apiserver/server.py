@@ -9,8 +9,6 @@ ServiceAccount admission plugin is off (it would refuse every Pod for lack of th
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import secrets
 import ssl
 import urllib.error
@@ -19,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kconform.platforms.local.ports import free_ports
 from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
 from kconform.waits import wait_until
+from tests.throwaway_pki import Ca, certificate_pem, key_pem
 
 CONTEXT = "kconform-apiserver"  # the kubeconfig context the tests (and `kconform run --context`) use
 USER = "kconform-admin"
@@ -36,49 +33,14 @@ SERVICE_CIDR = "10.96.0.0/16"
 READY_TIMEOUT_S = 60.0
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
 def _serving_certificate(folder: Path) -> tuple[Path, Path, Path]:
     """A throwaway CA and a serving certificate for 127.0.0.1 / localhost: (ca, cert, key) paths."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kconform-apiserver-ca")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca = Ca.create("kconform-apiserver-ca")
+    cert, key = ca.issue("kube-apiserver", ips=["127.0.0.1"], names=["localhost"])
     paths = (folder / "ca.crt", folder / "serving.crt", folder / "serving.key")
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(_key_pem(key))
+    paths[0].write_bytes(certificate_pem(ca.cert))
+    paths[1].write_bytes(certificate_pem(cert))
+    paths[2].write_bytes(key_pem(key))
     return paths
 
 
@@ -86,7 +48,7 @@ def _service_account_keys(folder: Path) -> tuple[Path, Path]:
     """The key pair the API server signs and verifies service-account tokens with."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private, public = folder / "sa.key", folder / "sa.pub"
-    private.write_bytes(_key_pem(key))
+    private.write_bytes(key_pem(key))
     public.write_bytes(
         key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

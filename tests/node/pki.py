@@ -4,29 +4,14 @@ service-account signing key, and one bearer token per component (static token fi
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-_VALIDITY = datetime.timedelta(days=1)
-
-
-def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-    path.chmod(0o600)
+from tests.throwaway_pki import Ca, certificate_pem, key_pem, write_private
 
 
 @dataclass(frozen=True)
@@ -51,31 +36,6 @@ class Pki:
     identities: dict[str, Identity]
 
 
-def _certificate(
-    ca_key: ec.EllipticCurvePrivateKey,
-    ca_name: x509.Name,
-    common_name: str,
-    ips: list[str],
-    names: list[str],
-) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    now = datetime.datetime.now(datetime.UTC)
-    key = ec.generate_private_key(ec.SECP256R1())
-    sans: list[x509.GeneralName] = [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
-    sans += [x509.DNSName(name) for name in names]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    return cert, key
-
-
 # Users the API server's bootstrap RBAC already grants what each component needs (system:node via the Node
 # authorizer for the kubelet, system:kube-proxy -> system:node-proxier, ...); the admin is system:masters.
 COMPONENT_USERS = {
@@ -90,31 +50,17 @@ COMPONENT_USERS = {
 
 def create(folder: Path, *, node_name: str, node_ip: str, service_ip: str) -> Pki:
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kconform-node-ca")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca = Ca.create("kconform-node-ca")
     names = [
         "kubernetes",
         "kubernetes.default",
         "kubernetes.default.svc",
         "kubernetes.default.svc.cluster.local",
     ]
-    api_cert, api_key = _certificate(
-        ca_key, ca_name, "kube-apiserver", [node_ip, service_ip, "127.0.0.1"], ["localhost", *names]
+    api_cert, api_key = ca.issue(
+        "kube-apiserver", ips=[node_ip, service_ip, "127.0.0.1"], names=["localhost", *names]
     )
-    kubelet_cert, kubelet_key = _certificate(ca_key, ca_name, node_name, [node_ip], [node_name])
-    pem = serialization.Encoding.PEM
+    kubelet_cert, kubelet_key = ca.issue(node_name, ips=[node_ip], names=[node_name])
     paths = {
         "ca": folder / "ca.crt",
         "apiserver_cert": folder / "apiserver.crt",
@@ -125,15 +71,17 @@ def create(folder: Path, *, node_name: str, node_ip: str, service_ip: str) -> Pk
         "sa_pub": folder / "sa.pub",
         "token_file": folder / "tokens.csv",
     }
-    paths["ca"].write_bytes(ca.public_bytes(pem))
-    paths["apiserver_cert"].write_bytes(api_cert.public_bytes(pem))
-    _write_private(paths["apiserver_key"], _key_pem(api_key))
-    paths["kubelet_cert"].write_bytes(kubelet_cert.public_bytes(pem))
-    _write_private(paths["kubelet_key"], _key_pem(kubelet_key))
+    paths["ca"].write_bytes(certificate_pem(ca.cert))
+    paths["apiserver_cert"].write_bytes(certificate_pem(api_cert))
+    write_private(paths["apiserver_key"], key_pem(api_key))
+    paths["kubelet_cert"].write_bytes(certificate_pem(kubelet_cert))
+    write_private(paths["kubelet_key"], key_pem(kubelet_key))
     sa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    _write_private(paths["sa_key"], _key_pem(sa))
+    write_private(paths["sa_key"], key_pem(sa))
     paths["sa_pub"].write_bytes(
-        sa.public_key().public_bytes(pem, serialization.PublicFormat.SubjectPublicKeyInfo)
+        sa.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
     users = dict(COMPONENT_USERS)
     users["kubelet"] = (f"system:node:{node_name}", ("system:nodes",))  # what the Node authorizer expects
@@ -145,5 +93,5 @@ def create(folder: Path, *, node_name: str, node_ip: str, service_ip: str) -> Pk
         f'{i.token},{i.user},{i.user},"{",".join(i.groups)}"' if i.groups else f"{i.token},{i.user},{i.user}"
         for i in identities.values()
     ]
-    _write_private(paths["token_file"], ("\n".join(lines) + "\n").encode())
+    write_private(paths["token_file"], ("\n".join(lines) + "\n").encode())
     return Pki(identities=identities, **paths)
