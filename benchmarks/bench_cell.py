@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from kconform import config as run_config
-from kconform import paths, resources
+from kconform import paths
 from kconform.platforms.local.platform import LocalPlatform
 from kconform.versions import PROFILES
 from kconform_fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec, built_by
@@ -39,6 +39,7 @@ from kconform_fixtures.cluster import KAFKA_READY_TIMEOUT, standard_cluster, sta
 from kconform_fixtures.platform import PlatformPool
 from kconform_fixtures.plugin import CellParam
 from kconform_fixtures.scram import scram_cluster
+from kconform_scenarios.test_external_access import nodeport_cluster, with_overrides, without_overrides
 
 
 def _load() -> str:
@@ -47,34 +48,11 @@ def _load() -> str:
 
 
 # ------------------------------------------------------------------------------------- one cell's start
-def _external(plan: ClusterPlan) -> list[dict[str, Any]]:
-    bootstrap, broker = plan.platform.node_ports(2)
-    return resources.kafka_cluster(
-        plan.profile,
-        plan.mode,
-        name=plan.name,
-        namespace=plan.namespace,
-        run_id=plan.run_id,
-        listeners=[
-            resources.internal_listener("tls", 9093, tls=True, authentication="tls"),
-            resources.nodeport_listener(
-                "external",
-                9094,
-                tls=True,
-                authentication="tls",
-                bootstrap_node_port=bootstrap,
-                brokers=[resources.BrokerOverride(0, node_port=broker)],
-            ),
-        ],
-        authorization={"type": "simple"},
-    )
-
-
 SPECS = [
     ClusterSpec("kafka", built_by(standard_cluster)),
     ClusterSpec("scram", built_by(scram_cluster)),
-    ClusterSpec("ext-default", _external),
-    ClusterSpec("ext-advertised", _external),
+    ClusterSpec("ext-default", lambda plan: nodeport_cluster(plan, without_overrides)),
+    ClusterSpec("ext-advertised", lambda plan: nodeport_cluster(plan, with_overrides)),
 ]
 
 
