@@ -384,3 +384,68 @@ def test_a_process_started_from_a_short_lived_thread_outlives_that_thread(
     supervisor.stop_all(timeout=10)
     assert (tmp_path / "pid.term").read_text() == "from-thread\n", "it was killed, not stopped"
     _wait_gone(pid)
+
+
+# --- fatal log markers: a process that logged its end but did not exit (a Kafka JVM after a failed startup)
+
+_MARKER = "Exiting Kafka due to fatal exception"
+# Prints its lines (each in two writes), then blocks: alive until stopped (stdin is /dev/null).
+_LOGGER = textwrap.dedent(
+    """
+    import sys, threading
+    for line in sys.argv[1:]:
+        half = len(line) // 2
+        sys.stdout.write(line[:half]); sys.stdout.flush()
+        sys.stdout.write(line[half:] + "\\n"); sys.stdout.flush()
+    threading.Event().wait()
+    """
+)
+
+
+def _logging_process(
+    supervisor: ProcessSupervisor, name: str, lines: list[str], markers: tuple[str, ...]
+) -> processes.ManagedProcess:
+    proc = supervisor.start(name, [sys.executable, "-c", _LOGGER, *lines], fatal_markers=markers)
+    wait_until(
+        lambda: lines[-1] in proc.log_path.read_text(), describe=f"{name} to log its lines", timeout=30
+    )
+    return proc
+
+
+def test_a_live_process_that_logged_a_fatal_marker_is_not_alive(supervisor: ProcessSupervisor) -> None:
+    proc = _logging_process(
+        supervisor, "broker-0", ["starting", f"ERROR {_MARKER} during startup.", "done"], (_MARKER,)
+    )
+    assert proc.alive()
+    with pytest.raises(PlatformError, match=f"logged '{_MARKER}' and has not exited"):
+        proc.ensure_alive()
+    with pytest.raises(PlatformError, match="has not exited"):
+        wait_for_port("127.0.0.1", free_port(), timeout=60, process=proc)
+
+
+def test_without_markers_or_without_the_line_a_live_process_is_alive(supervisor: ProcessSupervisor) -> None:
+    quiet = _logging_process(supervisor, "quiet", ["starting", "started"], (_MARKER,))
+    unwatched = _logging_process(supervisor, "unwatched", [f"ERROR {_MARKER}", "end"], ())
+    quiet.ensure_alive()
+    unwatched.ensure_alive()
+
+
+def test_a_marker_an_earlier_start_logged_does_not_count(supervisor: ProcessSupervisor) -> None:
+    """A restarted node appends to its earlier log: only what this start logged counts."""
+    earlier = _logging_process(supervisor, "node-1", [f"ERROR {_MARKER}", "end"], ())
+    earlier.stop()
+    again = _logging_process(supervisor, "node-1", ["starting again", "started"], (_MARKER,))
+    assert _MARKER in again.log_path.read_text()
+    again.ensure_alive()
+
+
+def test_a_marker_split_across_two_checks_is_found(supervisor: ProcessSupervisor) -> None:
+    proc = _logging_process(supervisor, "broker-2", ["starting"], (_MARKER,))
+    half = len(_MARKER) // 2
+    with proc.log_path.open("a") as log:
+        log.write(f"ERROR {_MARKER[:half]}")
+    proc.ensure_alive()  # half a line: not yet
+    with proc.log_path.open("a") as log:
+        log.write(f"{_MARKER[half:]} during startup.\n")
+    with pytest.raises(PlatformError, match="has not exited"):
+        proc.ensure_alive()

@@ -42,6 +42,11 @@ JVM_OPTIONS = [
 ]
 
 
+# Kafka.main logs this (3.9 and 4.x) when startup fails, e.g. an acceptor's port is taken; the JVM does not
+# always exit after it (seen under load), so a wait must not take its live process for a starting broker.
+KAFKA_FATAL_MARKERS = ("Exiting Kafka due to fatal exception",)
+
+
 def kafka_cluster_id() -> str:
     """A Kafka-style cluster ID: 16 random bytes, URL-safe base64 without padding, never starting with '-'."""
     while True:
@@ -308,7 +313,11 @@ def _bring_up(
     # Controllers and brokers start together, as the pods would.
     for node, argv in commands:
         cluster.processes.append(
-            supervisor.start(f"{topo.cluster}-{node.pool or 'kafka'}-{node.node_id}", argv)
+            supervisor.start(
+                f"{topo.cluster}-{node.pool or 'kafka'}-{node.node_id}",
+                argv,
+                fatal_markers=KAFKA_FATAL_MARKERS,
+            )
         )
     with ThreadPoolExecutor(max_workers=max(1, len(commands))) as pool:
         waits = [pool.submit(_wait_node_ports, cluster, node, timeout) for node, _ in commands]

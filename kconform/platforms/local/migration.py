@@ -32,7 +32,13 @@ from kconform.clients import kafka as kafka_clients
 from kconform.errors import KconformError, PlatformError, UsageError, WaitTimeout
 from kconform.kraft_migration import ConfigState
 from kconform.platforms.local import mbeans, migration_config, topology
-from kconform.platforms.local.cluster import LocalKafka, _format_storage, _node_sans, now
+from kconform.platforms.local.cluster import (
+    KAFKA_FATAL_MARKERS,
+    LocalKafka,
+    _format_storage,
+    _node_sans,
+    now,
+)
 from kconform.platforms.local.pki import write_pem
 from kconform.platforms.local.ports import free_ports, wait_for_port
 from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
@@ -201,7 +207,11 @@ class LocalMigration:
             # Back in ZooKeeper mode a broker drops the KRaft metadata log (Strimzi's kafka_run.sh:96-103).
             shutil.rmtree(data / CLUSTER_METADATA_DIR, ignore_errors=True)
         name = f"{self.cluster.topology.cluster}-{node.pool or 'kafka'}-{node.node_id}"
-        proc = self.supervisor.start(name, [*self.cluster.java_cmd, "kafka.Kafka", str(props_path)])
+        proc = self.supervisor.start(
+            name,
+            [*self.cluster.java_cmd, "kafka.Kafka", str(props_path)],
+            fatal_markers=KAFKA_FATAL_MARKERS,
+        )
         self.cluster.processes.append(proc)
         ports = self.cluster.node_ports[node.node_id]
         for port in (ports.controlplane, ports.replication, *ports.listeners.values()):

@@ -49,12 +49,27 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 class ManagedProcess:
     """One supervised process: the leader of its own process group, output in `log_path`."""
 
-    def __init__(self, name: str, popen: subprocess.Popen[bytes], log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        popen: subprocess.Popen[bytes],
+        log_path: Path,
+        *,
+        fatal_markers: Sequence[str] = (),
+        log_offset: int = 0,
+    ) -> None:
         self.name = name
         self.pid = popen.pid
         self.log_path = log_path
         self._popen = popen
         self._stopped = False
+        # Lines after which the program is as good as dead even if it does not exit (a Kafka JVM can hang
+        # after "Exiting Kafka due to fatal exception"); looked for in what it logged since it started.
+        self._fatal_markers = [m.encode() for m in fatal_markers]
+        self._log_offset = log_offset
+        self._log_carry = b""  # the end of the last read, so a marker split across two reads is found
+        self._fatal_seen: str | None = None  # once logged, every later check fails too
+        self._log_lock = threading.Lock()
 
     def __repr__(self) -> str:
         state = "alive" if self.alive() else f"exited {self._popen.returncode}"
@@ -68,13 +83,40 @@ class ManagedProcess:
         return self._popen.poll() is None
 
     def ensure_alive(self) -> None:
-        """Raise PlatformError carrying the end of the log if the process has exited."""
+        """Raise PlatformError carrying the end of the log if the process has exited, or has logged one of
+        its fatal markers."""
         code = self._popen.poll()
         if code is not None:
             raise PlatformError(
                 f"{self.name} (pid {self.pid}) exited with code {code}; "
                 f"last lines of {self.log_path}:\n{self.tail()}"
             )
+        marker = self._fatal_marker_logged()
+        if marker is not None:
+            raise PlatformError(
+                f"{self.name} (pid {self.pid}) logged {marker!r} and has not exited; "
+                f"last lines of {self.log_path}:\n{self.tail()}"
+            )
+
+    def _fatal_marker_logged(self) -> str | None:
+        if not self._fatal_markers:
+            return None
+        with self._log_lock:
+            if self._fatal_seen is not None:
+                return self._fatal_seen
+            try:
+                with self.log_path.open("rb") as handle:
+                    handle.seek(self._log_offset)
+                    new = handle.read()
+            except FileNotFoundError:
+                return None
+            self._log_offset += len(new)
+            window = self._log_carry + new
+            self._log_carry = window[-max(len(m) for m in self._fatal_markers) :]
+            for marker in self._fatal_markers:
+                if marker in window:
+                    self._fatal_seen = marker.decode()
+            return self._fatal_seen
 
     def tail(self, lines: int = 50) -> str:
         return tail_file(self.log_path, lines)
@@ -123,8 +165,10 @@ class ProcessSupervisor:
         *,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        fatal_markers: Sequence[str] = (),
     ) -> ManagedProcess:
-        """Start `argv` in its own session; stdout and stderr go to `<log_dir>/<name>.log`."""
+        """Start `argv` in its own session; stdout and stderr go to `<log_dir>/<name>.log` (appended to).
+        `fatal_markers`: log lines that make `ensure_alive` fail although the process still runs."""
         if not argv:
             raise PlatformError(f"no command given to start {name}")
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -132,6 +176,7 @@ class ProcessSupervisor:
         child_env = dict(os.environ if env is None else env)
         child_env.update(owner_markers(self.run_id))
         with log_path.open("ab") as log:
+            log_offset = log.tell()  # a restarted node appends to its earlier log: only what follows counts
             try:
                 popen = _spawn(
                     lambda: subprocess.Popen(
@@ -147,7 +192,7 @@ class ProcessSupervisor:
                 )
             except OSError as err:
                 raise PlatformError(f"could not start {name} ({argv[0]}): {err}") from err
-        process = ManagedProcess(name, popen, log_path)
+        process = ManagedProcess(name, popen, log_path, fatal_markers=fatal_markers, log_offset=log_offset)
         with self._lock:
             self.processes.append(process)
         return process
