@@ -17,9 +17,8 @@ import pytest
 
 from kconform import resources
 from kconform.errors import PlatformError
-from kconform.platforms.local import cluster as local_cluster
-from kconform.platforms.local import ports
-from kconform.platforms.local.platform import LocalPlatform
+from kconform.platforms.local import kafka_cluster, ports
+from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.platforms.local.processes import find_run_processes
 from kconform.versions import KRAFT_DEDICATED, PROFILES
 
@@ -53,7 +52,7 @@ def test_a_broker_whose_port_is_taken_fails_the_start_and_stops_every_node(
             chosen[0] = taken.getsockname()[1]
         return chosen
 
-    monkeypatch.setattr(local_cluster, "free_ports", with_a_taken_listener_port)
+    monkeypatch.setattr(kafka_cluster, "free_ports", with_a_taken_listener_port)
     namespace, name = "lost", "lost"
     platform.create_namespace(namespace)
     for document in reversed(

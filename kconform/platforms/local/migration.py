@@ -32,7 +32,7 @@ from kconform.clients import kafka as kafka_clients
 from kconform.errors import KconformError, PlatformError, UsageError, WaitTimeout
 from kconform.kraft_migration import ConfigState
 from kconform.platforms.local import mbeans, migration_config, topology
-from kconform.platforms.local.cluster import LocalKafka, _format_storage, _node_sans, now
+from kconform.platforms.local.kafka_cluster import LocalKafka, _format_storage, _node_sans, now
 from kconform.platforms.local.pki import write_pem
 from kconform.platforms.local.ports import free_ports, wait_for_port
 from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor

@@ -29,10 +29,9 @@ from kconform.clients.local_runner import InProcessRunner
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, ResourceFailed, UsageError
 from kconform.platforms.base import Cell, Sidecar
-from kconform.platforms.local import acls, scram, sidecar
-from kconform.platforms.local import secrets as local_secrets
-from kconform.platforms.local.cluster import LocalKafka, now, start_cluster
+from kconform.platforms.local import acls, scram_users, sidecar, strimzi_secrets
 from kconform.platforms.local.java import find_java
+from kconform.platforms.local.kafka_cluster import LocalKafka, now, start_cluster
 from kconform.platforms.local.migration import LocalMigration
 from kconform.platforms.local.ports import free_ports, release
 from kconform.platforms.local.processes import ProcessSupervisor
@@ -195,8 +194,8 @@ class LocalPlatform:
             if cluster:
                 with self._admin(cluster) as admin:
                     acls.reconcile(admin, acls.principal_for(resource), set())
-                    if self._authentication(resource) == scram.SCRAM:
-                        scram.delete(admin, name)
+                    if self._authentication(resource) == scram_users.SCRAM:
+                        scram_users.delete(admin, name)
             self._secrets.pop((namespace, name), None)
         elif kind == "KafkaTopic":
             cluster = self._clusters.get((namespace, self._cluster_of(resource)))
@@ -471,16 +470,18 @@ class LocalPlatform:
         cluster = self._running_cluster(user, timeout)
         namespace, name = user["metadata"]["namespace"], user["metadata"]["name"]
         auth = self._authentication(user)
-        if auth not in ("tls", scram.SCRAM):
+        if auth not in ("tls", scram_users.SCRAM):
             raise UsageError(
-                f"KafkaUser {name}: authentication {auth!r} is not realised locally; use tls or {scram.SCRAM}"
+                f"KafkaUser {name}: authentication {auth!r} is not realised locally; use tls or {scram_users.SCRAM}"
             )
         password = None
         if auth == "tls" and (namespace, name) not in self._secrets:
             issued = cluster.clients_ca.issue(name)
-            self._secrets[(namespace, name)] = local_secrets.tls_user_secret(name, cluster.clients_ca, issued)
-        elif auth == scram.SCRAM:
-            password = scram.desired_password(
+            self._secrets[(namespace, name)] = strimzi_secrets.tls_user_secret(
+                name, cluster.clients_ca, issued
+            )
+        elif auth == scram_users.SCRAM:
+            password = scram_users.desired_password(
                 user, self._secrets.get((namespace, name)), lambda secret: self.read_secret(namespace, secret)
             )
         principal = acls.principal_for(user)
@@ -488,13 +489,13 @@ class LocalPlatform:
         with self._admin(cluster) as admin:
             if password is not None:
                 # Like the User Operator: credentials in Kafka first, then the Secret; Ready once in effect.
-                scram.upsert(admin, name, password)
+                scram_users.upsert(admin, name, password)
                 wait_until(
-                    lambda: scram.in_effect(admin, name),
+                    lambda: scram_users.in_effect(admin, name),
                     describe=f"the SCRAM-SHA-512 credentials of KafkaUser {name} to be in effect",
                     timeout=timeout,
                 )
-                self._secrets[(namespace, name)] = scram.user_secret_data(name, password)
+                self._secrets[(namespace, name)] = scram_users.user_secret_data(name, password)
             acls.reconcile(admin, principal, wanted)
             wait_until(
                 lambda: acls.in_effect(admin, principal, wanted),
