@@ -28,6 +28,7 @@ from kconform.clients import kafka as kafka_clients
 from kconform.clients.local_runner import InProcessRunner
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, ResourceFailed, UsageError
+from kconform.kind_readiness import BRIDGE_SIDECAR, readiness_of
 from kconform.platforms.base import Cell, Sidecar
 from kconform.platforms.local import acls, scram_users, sidecar, strimzi_secrets
 from kconform.platforms.local.java import find_java
@@ -303,7 +304,7 @@ class LocalPlatform:
             work_dir=self.work_dir / namespace,
             read_secret=lambda secret: self.read_secret(namespace, secret),
             resolve_bootstrap=lambda servers: self.resolve_service(namespace, servers),
-            timeout=120,
+            timeout=readiness_of(BRIDGE_SIDECAR).local,
         )
         self._sidecars[(namespace, name)] = running
         outside = [f"http://{addr}:{running.http_port}" for addr in sidecar.own_interface_addresses()]
