@@ -32,7 +32,7 @@ from typing import Any, cast
 
 from kconform import config as run_config
 from kconform import paths
-from kconform.platforms.local.platform import LocalPlatform
+from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.versions import PROFILES
 from kconform_fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec, built_by
 from kconform_fixtures.cluster import KAFKA_READY_TIMEOUT, standard_cluster, start

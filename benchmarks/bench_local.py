@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 from kconform import resources
-from kconform.platforms.local.platform import LocalPlatform
+from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.versions import KRAFT, PROFILES
 
 

@@ -26,7 +26,7 @@ from kconform import resources
 from kconform.clients import kafka as kafka_clients
 from kconform.clients.operations import Credentials, Endpoint, request
 from kconform.errors import BrokerUnreachable
-from kconform.platforms.local.platform import LocalPlatform
+from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.platforms.local.ports import free_ports
 from kconform.versions import KRAFT, PROFILES
 

@@ -26,7 +26,7 @@ from kconform.platforms.kubernetes import platform as kube_platform
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
 from kconform.platforms.kubernetes.providers.base import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
-from kconform.platforms.local import secrets as local_secrets
+from kconform.platforms.local import strimzi_secrets
 from kconform.platforms.local.pki import CertificateAuthority
 from kconform.versions import PROFILES
 from tests.apiserver.conftest import ServerPool, make_platform
@@ -66,9 +66,9 @@ def test_strimzis_ca_and_user_secrets_read_back_as_bytes_and_give_credentials(
     cluster_ca, clients_ca = CertificateAuthority.cluster_ca(), CertificateAuthority.clients_ca()
     issued = clients_ca.issue("alice")
     _secret(
-        platform, namespace, contract.cluster_ca_cert_secret("c1"), local_secrets.ca_cert_secret(cluster_ca)
+        platform, namespace, contract.cluster_ca_cert_secret("c1"), strimzi_secrets.ca_cert_secret(cluster_ca)
     )
-    _secret(platform, namespace, "alice", local_secrets.tls_user_secret("alice", clients_ca, issued))
+    _secret(platform, namespace, "alice", strimzi_secrets.tls_user_secret("alice", clients_ca, issued))
     ca = platform.read_secret(namespace, "c1-cluster-ca-cert")
     user = platform.read_secret(namespace, "alice")
     assert tuple(sorted(ca)) == tuple(sorted(contract.CA_CERT_KEYS))

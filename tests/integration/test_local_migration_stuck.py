@@ -22,7 +22,7 @@ from kconform import migration_resources as mr
 from kconform import resources
 from kconform.errors import WaitTimeout
 from kconform.platforms.local import migration_config
-from kconform.platforms.local.platform import LocalPlatform
+from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.platforms.local.ports import free_ports
 from kconform.platforms.local.processes import find_run_processes
 from kconform.versions import PROFILES

@@ -18,7 +18,7 @@ from kconform import paths, resources
 from kconform.clients.operations import Credentials, Endpoint, request
 from kconform.errors import AuthenticationFailed, AuthorizationFailed
 from kconform.platforms.kubernetes.client_pod import MOUNT_PATH, PodClientRunner
-from kconform.platforms.local.platform import LocalPlatform
+from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.secrets import text
 from kconform.versions import KRAFT, profile
 

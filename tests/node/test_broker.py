@@ -21,7 +21,7 @@ from kconform.clients.operations import ClientRunner, Credentials, Endpoint, req
 from kconform.errors import AuthorizationFailed
 from kconform.forwarding import Forwarder
 from kconform.platforms.kubernetes.platform import KubernetesPlatform
-from kconform.platforms.local.platform import LocalPlatform
+from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.resources import BrokerOverride
 from kconform.versions import KRAFT, profile
 from tests.node.cluster import Node

@@ -25,8 +25,8 @@ from kconform.clients import kafka as kc
 from kconform.clients import operations
 from kconform.clients.operations import Credentials, Endpoint
 from kconform.paths import PROJECT_ROOT
-from kconform.platforms.local import acls, scram, topology
-from kconform.platforms.local.platform import LocalPlatform
+from kconform.platforms.local import acls, scram_users, topology
+from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
 from kconform.versions import PROFILES, Profile
@@ -45,7 +45,7 @@ def test_generated_password_has_strimzis_length_and_alphabet() -> None:
     """strimzi-kafka-operator 0.45.2 and 1.2.0, `operator-common/.../model/PasswordGenerator.java` (first
     character a-zA-Z, then a-zA-Z0-9) with `STRIMZI_SCRAM_SHA_PASSWORD_LENGTH` = 32
     (`user-operator/.../UserOperatorConfig.java`)."""
-    passwords = {scram.generate_password() for _ in range(200)}
+    passwords = {scram_users.generate_password() for _ in range(200)}
     assert len(passwords) == 200
     for password in passwords:
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{31}", password), password
@@ -54,7 +54,7 @@ def test_generated_password_has_strimzis_length_and_alphabet() -> None:
 def test_user_secret_keys_and_jaas_config_are_strimzis() -> None:
     """`user-operator/.../model/KafkaUserModel.java` (0.45.2, 1.2.0): keys `password` and `sasl.jaas.config`
     (KEY_PASSWORD, KEY_SASL_JAAS_CONFIG), the jaas value from getSaslJsonConfig(username, password)."""
-    data = scram.user_secret_data("alice", "Pw0rd")
+    data = scram_users.user_secret_data("alice", "Pw0rd")
     assert data == {
         "password": "Pw0rd",
         "sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="Pw0rd";',
@@ -166,9 +166,12 @@ def _user(password_ref: resources.PasswordRef | None = None) -> dict:
 def test_password_comes_from_the_referenced_secret_then_the_existing_then_a_new_one() -> None:
     """KafkaUserModel.maybeGeneratePassword: the requested password wins, else the existing Secret's, else new."""
     ref = resources.PasswordRef("own", "pw")
-    assert scram.desired_password(_user(ref), {"password": "old"}, lambda _: {"pw": b"Chosen1"}) == "Chosen1"
-    assert scram.desired_password(_user(), {"password": "Existing1"}, lambda _: {}) == "Existing1"
-    assert len(scram.desired_password(_user(), None, lambda _: {})) == scram.PASSWORD_LENGTH
+    assert (
+        scram_users.desired_password(_user(ref), {"password": "old"}, lambda _: {"pw": b"Chosen1"})
+        == "Chosen1"
+    )
+    assert scram_users.desired_password(_user(), {"password": "Existing1"}, lambda _: {}) == "Existing1"
+    assert len(scram_users.desired_password(_user(), None, lambda _: {})) == scram_users.PASSWORD_LENGTH
 
 
 def test_missing_password_secret_or_key_fails_with_strimzis_message() -> None:
@@ -181,11 +184,11 @@ def test_missing_password_secret_or_key_fails_with_strimzis_message() -> None:
         raise errors.PlatformError("Secret ns/own does not exist")
 
     with pytest.raises(errors.ResourceFailed, match=r"Secret own in namespace ns not found$"):
-        scram.desired_password(_user(ref), None, missing)
+        scram_users.desired_password(_user(ref), None, missing)
     with pytest.raises(errors.ResourceFailed, match="does not contain the key pw"):
-        scram.desired_password(_user(ref), None, lambda _: {"other": "x"})
+        scram_users.desired_password(_user(ref), None, lambda _: {"other": "x"})
     with pytest.raises(errors.ResourceFailed, match="The requested user password is empty"):
-        scram.desired_password(_user(ref), None, lambda _: {"pw": ""})
+        scram_users.desired_password(_user(ref), None, lambda _: {"pw": ""})
 
 
 @pytest.mark.parametrize(("profile", "mode"), PROFILE_MODES, ids=lambda v: getattr(v, "strimzi", v))
@@ -389,7 +392,7 @@ def test_a_request_or_jaas_config_is_redacted() -> None:
         "list_topics", Endpoint("b:9094", tls=False), Credentials.scram("alice", "Leak7x")
     )
     assert "Leak7x" not in redact(json.dumps(req))
-    jaas = scram.jaas_config("alice", "Leak7x")
+    jaas = scram_users.jaas_config("alice", "Leak7x")
     assert "Leak7x" not in redact(f"sasl.jaas.config={jaas}")
     assert "Leak7x" not in redact(yaml.safe_dump({"sasl.jaas.config": jaas}))
 
@@ -525,7 +528,7 @@ def test_a_failed_exec_in_the_client_pod_never_prints_the_request(tmp_path: Path
 def test_hidden_values_keep_their_text_but_not_their_repr() -> None:
     password = secrets.Hidden("Abc123")
     assert password == "Abc123" and f"{password}" == "Abc123" and "Abc123" not in repr(password)
-    data = scram.user_secret_data("u", "Abc123")
+    data = scram_users.user_secret_data("u", "Abc123")
     assert "Abc123" not in repr(data) and "sasl.jaas.config" in repr(data)
     secret = resources.password_secret(
         name="p", namespace="ns", key="password", password="Abc123", run_id=RUN

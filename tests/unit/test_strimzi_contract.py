@@ -17,9 +17,8 @@ from kconform import strimzi_contract as contract
 from kconform.clients.operations import Credentials
 from kconform.errors import PlatformError
 from kconform.platforms.kubernetes.kube import decode_secret_data
-from kconform.platforms.local import secrets as local_secrets
-from kconform.platforms.local import topology
-from kconform.platforms.local.cluster import LocalKafka
+from kconform.platforms.local import strimzi_secrets, topology
+from kconform.platforms.local.kafka_cluster import LocalKafka
 from kconform.platforms.local.pki import CertificateAuthority
 from kconform.platforms.local.topology import NodePorts
 from kconform.secrets import text
@@ -42,7 +41,7 @@ def test_ca_cert_secrets_hold_strimzis_keys_with_a_real_pkcs12_truststore(cas) -
     ca/InternalCa.java CA_STORE, CA_STORE_PASSWORD): `<cluster>-cluster-ca-cert` and `-clients-ca-cert` hold
     ca.crt, ca.p12 (binary PKCS#12), ca.password; `<cluster>-cluster-ca` / `-clients-ca` hold ca.key."""
     cluster_ca, clients_ca = cas
-    found = local_secrets.cluster_secrets("c1", cluster_ca, clients_ca)
+    found = strimzi_secrets.cluster_secrets("c1", cluster_ca, clients_ca)
     assert set(found) == {"c1-cluster-ca-cert", "c1-cluster-ca", "c1-clients-ca-cert", "c1-clients-ca"}
     for name, ca in (("c1-cluster-ca-cert", cluster_ca), ("c1-clients-ca-cert", clients_ca)):
         data = found[name]
@@ -61,7 +60,7 @@ def test_tls_user_secret_holds_strimzis_keys_with_a_real_pkcs12_keystore(cas) ->
     (the clients CA), user.crt, user.key (PKCS#8 PEM), user.p12, user.password."""
     _, clients_ca = cas
     issued = clients_ca.issue("alice")
-    data = local_secrets.tls_user_secret("alice", clients_ca, issued)
+    data = strimzi_secrets.tls_user_secret("alice", clients_ca, issued)
     assert tuple(data) == contract.TLS_USER_KEYS
     store = pkcs12.load_pkcs12(data["user.p12"], data["user.password"])
     assert store.cert is not None and store.cert.certificate == issued.certificate
@@ -77,8 +76,8 @@ def test_a_binary_secret_read_through_the_kubernetes_decoding_keeps_every_byte(c
     the old UTF-8 decoding of every value refused. Only the PEM keys are decoded, by the reader that uses them."""
     cluster_ca, clients_ca = cas
     issued = clients_ca.issue("alice")
-    stored_ca = local_secrets.ca_cert_secret(cluster_ca)
-    stored_user = local_secrets.tls_user_secret("alice", clients_ca, issued)
+    stored_ca = strimzi_secrets.ca_cert_secret(cluster_ca)
+    stored_user = strimzi_secrets.tls_user_secret("alice", clients_ca, issued)
     as_api = {k: base64.b64encode(v).decode("ascii") for k, v in stored_user.items()}
     user = decode_secret_data(as_api)
     ca = decode_secret_data({k: base64.b64encode(v).decode("ascii") for k, v in stored_ca.items()})
@@ -93,7 +92,7 @@ def test_a_binary_secret_read_through_the_kubernetes_decoding_keeps_every_byte(c
 
 def test_a_missing_pem_key_is_named_without_showing_values(cas) -> None:
     cluster_ca, _ = cas
-    ca = local_secrets.ca_cert_secret(cluster_ca)
+    ca = strimzi_secrets.ca_cert_secret(cluster_ca)
     with pytest.raises(PlatformError) as caught:
         Credentials.from_secrets(ca, {"user.crt": ca["ca.crt"], "user.password": b"pw-value-1"})
     assert "has no key user.key" in str(caught.value) and "pw-value-1" not in str(caught.value)

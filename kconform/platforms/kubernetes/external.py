@@ -14,6 +14,7 @@ from typing import Any
 from kconform import resources
 from kconform import strimzi_contract as contract
 from kconform.errors import UsageError
+from kconform.kind_readiness import is_ready
 
 
 def nodeport_listener(
@@ -54,8 +55,7 @@ def external_host_from_nodes(
     default order, or the listener's preferred type): what a NodePort listener's status would name."""
 
     def ready(node: dict[str, Any]) -> bool:
-        conditions = (node.get("status") or {}).get("conditions") or []
-        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+        return is_ready((node.get("status") or {}).get("conditions"))
 
     ordered = sorted(nodes, key=lambda n: (not ready(n), (n.get("metadata") or {}).get("name", "")))
     for node in ordered:

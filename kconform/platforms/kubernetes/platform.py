@@ -13,6 +13,7 @@ from kconform import strimzi_contract as contract
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError, WaitTimeout
 from kconform.forwarding import Forwarder
+from kconform.kind_readiness import BRIDGE_SIDECAR, is_ready, readiness_of
 from kconform.platforms.base import Cell, Sidecar
 from kconform.platforms.kubernetes import (
     client_pod,
@@ -39,7 +40,7 @@ LOG = logging.getLogger("kconform.kubernetes")
 CORE_KINDS = {"Namespace": "v1", "Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1"}
 # Removal order: what depends on a Kafka cluster goes first, the namespace last.
 DELETE_ORDER = ("KafkaUser", "KafkaTopic", "Pod", "ConfigMap", "Kafka", "KafkaNodePool")
-CLIENT_POD_TIMEOUT_S = 300.0
+CLIENT_POD_TIMEOUT_S = readiness_of("Pod").timeout_s
 CLIENT_POD_HINT = (
     "the client pod pulls its image (KCONFORM_CLIENT_IMAGE, default python:3.11-slim from Docker Hub, or from "
     "--image-registry) and unpacks the kafka-python kconform ships with its code; without access to that "
@@ -50,7 +51,7 @@ BRIDGE_CONTAINER = "bridge"  # manifests/sidecar/bridge-pod.yaml
 
 BRIDGE_HTTP_PORT = 8080  # the seed's bridge.properties: http.port
 BRIDGE_MANAGEMENT_PORT = contract.BRIDGE_MANAGEMENT_PORT  # bridge >= 1.0: /healthy and /ready
-BRIDGE_READY_TIMEOUT_S = 180.0  # a JVM start on a loaded node, then the Kafka clients' first metadata
+BRIDGE_READY_TIMEOUT_S = readiness_of(BRIDGE_SIDECAR).timeout_s
 TERMINATING_TIMEOUT_S = 120.0  # the garbage collector removes the dependents, then the owner
 NAMESPACE_GONE_TIMEOUT_S = 300.0  # every object of the namespace deleted; its NodePorts are free only after
 TOPICS_FINALIZED_TIMEOUT_S = 60.0  # the Topic Operator deletes each topic in Kafka, then drops its finalizer
@@ -241,7 +242,7 @@ class KubernetesPlatform:
             check,
             describe=f"{kind} {namespace}/{name} to be Ready",
             timeout=timeout,
-            interval=2.0,
+            interval=readiness_of(kind).poll_s,
             diagnose=lambda: readiness.summary(last),
         )
 
@@ -295,15 +296,13 @@ class KubernetesPlatform:
                     f"client pod {namespace}/{client_pod.POD_NAME} ended: {status.get('phase')}; "
                     f"{CLIENT_POD_HINT}\n{evidence()}"
                 )
-            return any(
-                c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
-            )
+            return is_ready(status.get("conditions"))
 
         wait_until(
             ready,
             describe=f"client pod {namespace}/{client_pod.POD_NAME} to be Ready",
             timeout=CLIENT_POD_TIMEOUT_S,
-            interval=2.0,
+            interval=readiness_of("Pod").poll_s,
             diagnose=lambda: f"{CLIENT_POD_HINT}\n{evidence()}",
         )
         self._client_pods.add(namespace)
@@ -374,7 +373,7 @@ class KubernetesPlatform:
         http_port: int,
         management_port: int,
         timeout: float = BRIDGE_READY_TIMEOUT_S,
-        interval: float = 2.0,
+        interval: float = readiness_of(BRIDGE_SIDECAR).poll_s,
     ) -> None:
         """Poll the bridge's /ready (strimzi_contract.bridge_readiness) on the forwarded local ports until it
         answers its ready status; on timeout the pod's events and the bridge container's log are the evidence."""
@@ -408,11 +407,14 @@ class KubernetesPlatform:
     def wait_pod_ready(self, namespace: str, name: str, timeout: float) -> None:
         def ready() -> bool:
             status = (self.kube.get("v1", "Pod", namespace, name) or {}).get("status") or {}
-            return any(
-                c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
-            )
+            return is_ready(status.get("conditions"))
 
-        wait_until(ready, describe=f"pod {namespace}/{name} to be Ready", timeout=timeout, interval=2.0)
+        wait_until(
+            ready,
+            describe=f"pod {namespace}/{name} to be Ready",
+            timeout=timeout,
+            interval=readiness_of("Pod").poll_s,
+        )
 
     def stop_sidecar(self, namespace: str, name: str) -> None:
         for forward in self._forwards.pop((namespace, name), []):

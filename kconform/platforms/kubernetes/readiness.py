@@ -19,6 +19,7 @@ from typing import Any
 
 from kconform import strimzi_contract as contract
 from kconform.errors import ResourceFailed
+from kconform.kind_readiness import is_ready
 
 NO_CONDITION_KINDS = frozenset({"KafkaNodePool"})
 
@@ -60,8 +61,7 @@ def evaluate(resource: dict[str, Any]) -> ReadyState:
             if contract.is_final(condition):
                 return ReadyState(ready=False, failed_message=_describe(condition), warnings=warnings)
             return ReadyState(ready=False, retrying_message=_describe(condition), warnings=warnings)
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-    return ReadyState(ready=ready, warnings=warnings)
+    return ReadyState(ready=is_ready(conditions), warnings=warnings)
 
 
 def check(resource: dict[str, Any]) -> dict[str, Any] | None:

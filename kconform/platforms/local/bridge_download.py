@@ -22,7 +22,6 @@ import filelock
 
 from kconform import fetch, options, paths
 from kconform.errors import MissingPrerequisite
-from kconform.platforms.local.sidecar import bridge_home
 
 BRIDGE_URL_ENV = "KCONFORM_BRIDGE_URL"  # a mirror of the Maven Central folder below
 DEFAULT_BRIDGE_URL = "https://repo.maven.apache.org/maven2/io/strimzi/kafka-bridge"
@@ -57,6 +56,28 @@ def bridge_home_in_cache(version: str) -> Path:
 def archive_url(version: str) -> str:
     base = (options.setting(BRIDGE_URL_ENV) or DEFAULT_BRIDGE_URL).rstrip("/")
     return f"{base}/{version}/kafka-bridge-{version}.tar.gz"
+
+
+def bridge_home(version: str) -> Path:
+    """Where the unpacked bridge distribution of `version` lives.
+
+    KCONFORM_BRIDGE_HOME (a folder holding `<version>/`, or directly one distribution), else
+    `<cache>/bridge/<version>/`, which `ensure_bridge` fills when it can.
+    """
+    candidates = []
+    override = options.setting("KCONFORM_BRIDGE_HOME")
+    if override:
+        candidates += [Path(override) / version, Path(override)]
+    candidates.append(paths.cache_dir() / "bridge" / version)
+    for candidate in candidates:
+        if (candidate / "bin" / "kafka_bridge_run.sh").is_file() and (candidate / "libs").is_dir():
+            return candidate
+    raise MissingPrerequisite(
+        f"the Strimzi HTTP bridge {version} distribution was not found (looked in "
+        f"{', '.join(str(c) for c in candidates)}); unpack "
+        f"kafka-bridge-{version}.tar.gz from the strimzi-kafka-bridge GitHub release into "
+        f"{paths.cache_dir() / 'bridge' / version} or set KCONFORM_BRIDGE_HOME"
+    )
 
 
 def ensure_bridge(version: str, *, fetch_missing: bool = True) -> Path:

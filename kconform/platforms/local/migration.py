@@ -32,7 +32,7 @@ from kconform.clients import kafka as kafka_clients
 from kconform.errors import KconformError, PlatformError, UsageError, WaitTimeout
 from kconform.kraft_migration import ConfigState
 from kconform.platforms.local import mbeans, migration_config, topology
-from kconform.platforms.local.cluster import (
+from kconform.platforms.local.kafka_cluster import (
     KAFKA_FATAL_MARKERS,
     LocalKafka,
     _format_storage,

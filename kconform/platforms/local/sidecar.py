@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 
-from kconform import options, paths
 from kconform import strimzi_contract as contract
-from kconform.errors import MissingPrerequisite, UsageError
+from kconform.errors import UsageError
+from kconform.platforms.local.bridge_download import ensure_bridge
 from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import write_pem
 from kconform.platforms.local.ports import free_ports, release
@@ -29,28 +29,6 @@ from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
 from kconform.resources import parse_properties, render_properties
 from kconform.secrets import text as secret_text
 from kconform.waits import wait_until
-
-
-def bridge_home(version: str) -> Path:
-    """Where the unpacked bridge distribution of `version` lives.
-
-    KCONFORM_BRIDGE_HOME (a folder holding `<version>/`, or directly one distribution), else
-    `<cache>/bridge/<version>/`, which `bridge_download.ensure_bridge` fills when it can.
-    """
-    candidates = []
-    override = options.setting("KCONFORM_BRIDGE_HOME")
-    if override:
-        candidates += [Path(override) / version, Path(override)]
-    candidates.append(paths.cache_dir() / "bridge" / version)
-    for candidate in candidates:
-        if (candidate / "bin" / "kafka_bridge_run.sh").is_file() and (candidate / "libs").is_dir():
-            return candidate
-    raise MissingPrerequisite(
-        f"the Strimzi HTTP bridge {version} distribution was not found (looked in "
-        f"{', '.join(str(c) for c in candidates)}); unpack "
-        f"kafka-bridge-{version}.tar.gz from the strimzi-kafka-bridge GitHub release into "
-        f"{paths.cache_dir() / 'bridge' / version} or set KCONFORM_BRIDGE_HOME"
-    )
 
 
 def uses_management_port(version: str) -> bool:
@@ -130,8 +108,6 @@ def start_bridge(
         pod_dir = work_dir / name
         pod_dir.mkdir(parents=True, exist_ok=True)
         config_path = write_pem(pod_dir / "bridge.properties", render_properties(props))
-        from kconform.platforms.local.bridge_download import ensure_bridge  # it builds on bridge_home
-
         home = ensure_bridge(version)  # normally found: the preflight fetched it before any test
         env = {
             "PATH": f"{java.home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -23,8 +23,7 @@ from kconform import strimzi_contract as contract
 from kconform.clients.operations import Credentials, Endpoint
 from kconform.errors import PlatformError
 from kconform.forwarding import Forwarder
-from kconform.platforms.local import jars, topology
-from kconform.platforms.local import secrets as local_secrets
+from kconform.platforms.local import jars, strimzi_secrets, topology
 from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import CertificateAuthority, write_pem
 from kconform.platforms.local.ports import free_ports, release, wait_for_port
@@ -98,7 +97,7 @@ class LocalKafka:
     def secrets(self) -> dict[str, dict[str, bytes]]:
         """The Secrets the operator creates for the cluster, under Strimzi's names, keys and value types."""
         if not self._secrets:
-            self._secrets = local_secrets.cluster_secrets(
+            self._secrets = strimzi_secrets.cluster_secrets(
                 self.topology.cluster, self.cluster_ca, self.clients_ca
             )
         return self._secrets
