@@ -28,7 +28,6 @@ from kconform.clients import kafka as kafka_clients
 from kconform.clients.local_runner import InProcessRunner
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, ResourceFailed, UsageError
-from kconform.platforms.base import Cell, Sidecar
 from kconform.platforms.local import acls, scram, sidecar
 from kconform.platforms.local import secrets as local_secrets
 from kconform.platforms.local.cluster import LocalKafka, now, start_cluster
@@ -36,6 +35,7 @@ from kconform.platforms.local.java import find_java
 from kconform.platforms.local.migration import LocalMigration
 from kconform.platforms.local.ports import free_ports, release
 from kconform.platforms.local.processes import ProcessSupervisor
+from kconform.platforms.protocol import Cell, Sidecar
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
 from kconform.secrets import Hidden, HiddenData, SecretData
