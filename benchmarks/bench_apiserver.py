@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kconform.platforms.kubernetes import crds
+from kconform.platforms.kubernetes import crd_install
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.versions import PROFILES
 from tests.apiserver import build, server
@@ -80,7 +80,9 @@ def main() -> None:
             try:
                 kube = Kube(context=running.context, kubeconfig=str(running.kubeconfig))
                 begin = time.perf_counter()
-                crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(PROFILES["1.2.0"])))
+                crd_install.apply_crds(
+                    kube, crd_install.crd_documents(crd_install.crd_folder(PROFILES["1.2.0"]))
+                )
                 crd_times.append(time.perf_counter() - begin)
                 kube.api_client.close()
             finally:

@@ -1,6 +1,7 @@
 """`kconform` command line: run | plan | report | matrix | doctor | clean.
 
-Each subcommand lives in `kconform.commands.<name>` and provides `register(subparsers)` and
+Each subcommand lives in `kconform.commands.<name>` (`matrix` in `matrix_command`, so that no module basename
+repeats `kconform/matrix.py`) and provides `register(subparsers)` and
 `run(args) -> int`. Exit codes: 0 success, 1 conformance failures, 2 usage error or missing prerequisite.
 """
 
@@ -15,6 +16,8 @@ from kconform import __version__, versions
 from kconform.errors import KconformError, MissingPrerequisite, UsageError
 
 COMMANDS = ("run", "plan", "report", "matrix", "doctor", "clean")
+# A command whose module is not named after it.
+_MODULES = {"matrix": "matrix_command"}
 
 
 def version_text() -> str:
@@ -54,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"kconform.commands.{name}")
+        module = importlib.import_module(f"kconform.commands.{_MODULES.get(name, name)}")
         sub = module.register(subparsers)
         sub.set_defaults(handler=module.run)
     return parser

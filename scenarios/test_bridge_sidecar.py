@@ -14,7 +14,7 @@ import allure
 import pytest
 
 from kconform import resources
-from kconform.clients.bridge import BridgeClient
+from kconform.clients.bridge_client import BridgeClient
 from kconform.errors import BridgeError
 
 pytestmark = [pytest.mark.workflow("bridge-sidecar"), pytest.mark.bridge]

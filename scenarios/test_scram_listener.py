@@ -26,7 +26,7 @@ from kconform_fixtures.scram import MTLS, PLAIN, TLS
 
 pytestmark = pytest.mark.workflow("scram-listener")
 # A refused login is retried by the client until this runs out; the refusal itself is then named by the
-# client's own probe of the listener (clients/kafka.py), so a short bound proves the same.
+# client's own probe of the listener (clients/kafka_probes.py), so a short bound proves the same.
 REFUSAL_TIMEOUT_S = 2.0
 # The plaintext client must get its own METADATA request to the broker, whose log line the test quotes.
 PLAINTEXT_REFUSAL_TIMEOUT_S = 6.0

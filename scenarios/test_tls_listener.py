@@ -22,7 +22,7 @@ from kconform.secrets import text
 
 pytestmark = pytest.mark.workflow("tls-listener")
 # A refused handshake is retried by the client until this runs out; the refusal itself is then named by the
-# client's own probe of the listener (clients/kafka.py), so a short bound proves the same.
+# client's own probe of the listener (clients/kafka_probes.py), so a short bound proves the same.
 REFUSAL_TIMEOUT_S = 2.0
 
 

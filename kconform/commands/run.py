@@ -80,7 +80,7 @@ def _preflight(
             "--platform kubernetes runs one Strimzi version per cluster: pass one --profile "
             f"({', '.join(versions.PROFILES)})"
         )
-    from kconform.platforms.kubernetes.preflight import installed_profile, preflight
+    from kconform.platforms.kubernetes.kube_preflight import installed_profile, preflight
 
     if config.provider == "existing" and config.install is None and not profile_asked:
         config = dataclasses.replace(config, profiles=(installed_profile(_settings(config)),))

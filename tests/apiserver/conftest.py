@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from kconform.platforms.kubernetes import crds
+from kconform.platforms.kubernetes import crd_install
 from kconform.platforms.kubernetes.kube import Kube
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
-from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.platforms.local.processes import group_members, install_signal_handlers
 from kconform.schemas import SchemaSet
@@ -109,7 +109,7 @@ def kube_with_crds(servers: ServerPool, profile: Profile) -> Kube:
     """The server holding exactly this profile's CRDs, installed from the profile's CRD files on first use."""
     kube = servers.kube(profile.strimzi)
     if not kube.crds():
-        crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(profile)))
+        crd_install.apply_crds(kube, crd_install.crd_documents(crd_install.crd_folder(profile)))
     return kube
 
 

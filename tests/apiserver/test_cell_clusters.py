@@ -19,7 +19,7 @@ import pytest
 from kconform import config as run_config
 from kconform import resources
 from kconform.errors import ResourceFailed
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.versions import PROFILES
 from kconform_fixtures import cluster as cluster_module
 from kconform_fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from kconform.errors import UsageError
-from kconform.platforms.kubernetes import crds, installed, ownership, preflight
+from kconform.platforms.kubernetes import crd_install, installed, kube_preflight, ownership
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings
 from kconform.versions import PROFILES
@@ -32,7 +32,7 @@ SERVER = "existing-operator"  # a server of its own: other tests expect no opera
 def cluster(servers: ServerPool) -> Iterator[tuple[Kube, Any]]:
     kube = servers.kube(SERVER)
     if not kube.crds():
-        crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(PROFILES["1.2.0"])))
+        crd_install.apply_crds(kube, crd_install.crd_documents(crd_install.crd_folder(PROFILES["1.2.0"])))
     yield kube, servers.get(SERVER)
     for deployment in kube.list_objects("apps/v1", "Deployment"):
         meta = deployment["metadata"]
@@ -90,8 +90,8 @@ def test_installed_operator_chooses_the_profile(cluster: tuple[Kube, Any]) -> No
     namespace = _user_namespace(kube, "users-strimzi")
     kube.apply(operator_deployment(namespace, "quay.io/strimzi/operator:1.2.0"))
     bind_cluster_wide(kube, namespace)
-    assert preflight.installed_profile(_settings(running)) == "1.2.0"
-    checked = preflight.preflight(_settings(running))
+    assert kube_preflight.installed_profile(_settings(running)) == "1.2.0"
+    checked = kube_preflight.preflight(_settings(running))
     assert checked.operator_namespace == namespace  # the operator is tested where it runs
 
 
@@ -104,7 +104,7 @@ def test_an_operator_watching_every_namespace_without_the_cluster_wide_bindings_
     namespace = _user_namespace(kube, "users-strimzi")
     kube.apply(operator_deployment(namespace, "quay.io/strimzi/operator:1.2.0"))
     with pytest.raises(UsageError) as caught:
-        preflight.preflight(_settings(running))
+        kube_preflight.preflight(_settings(running))
     message = str(caught.value)
     assert (
         "\n" not in message and f"{namespace}/strimzi-cluster-operator is not bound cluster-wide" in message
@@ -119,14 +119,14 @@ def test_never_installs_over_an_installed_operator(cluster: tuple[Kube, Any]) ->
     kube, running = cluster
     kube.apply(operator_deployment(_user_namespace(kube, "users-strimzi"), "quay.io/strimzi/operator:1.2.0"))
     with pytest.raises(UsageError, match="drop --install"):
-        preflight.check_existing_strimzi(_settings(running, install="yaml"), kube)
+        kube_preflight.check_existing_strimzi(_settings(running, install="yaml"), kube)
 
 
 def test_a_version_outside_the_table_is_one_line(cluster: tuple[Kube, Any]) -> None:
     kube, running = cluster
     kube.apply(operator_deployment(_user_namespace(kube, "users-strimzi"), "quay.io/strimzi/operator:0.49.1"))
     with pytest.raises(UsageError) as caught:
-        preflight.installed_profile(_settings(running))
+        kube_preflight.installed_profile(_settings(running))
     assert "Strimzi 0.49.1 is installed" in str(caught.value) and "\n" not in str(caught.value)
 
 
@@ -137,7 +137,7 @@ def test_an_operator_watching_only_its_namespace_is_refused(cluster: tuple[Kube,
         operator_deployment(_user_namespace(kube, "users-strimzi"), "quay.io/strimzi/operator:1.2.0", None)
     )
     with pytest.raises(UsageError, match="watchAnyNamespace"):
-        preflight.preflight(_settings(running))
+        kube_preflight.preflight(_settings(running))
 
 
 def test_a_namespace_kconform_did_not_create_is_never_taken(cluster: tuple[Kube, Any]) -> None:
@@ -257,7 +257,7 @@ def _install_files(tmp_path: Path, profile: str, release_yaml: bool = True) -> s
     (with `release_yaml`) the release YAML double above; the folder to point at."""
     files = tmp_path / "files" / profile
     files.mkdir(parents=True)
-    folder = crds.crd_folder(PROFILES[profile])
+    folder = crd_install.crd_folder(PROFILES[profile])
     (files / f"strimzi-crds-{profile}.yaml").write_text(
         "\n---\n".join(p.read_text() for p in sorted(folder.glob("*.yaml")))
     )
@@ -295,7 +295,7 @@ def test_an_operator_installed_on_an_existing_cluster_is_removed_at_the_end(
     kube = servers.kube("install-here")
     running = servers.get("install-here")
     if not kube.crds():
-        crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(PROFILES["1.2.0"])))
+        crd_install.apply_crds(kube, crd_install.crd_documents(crd_install.crd_folder(PROFILES["1.2.0"])))
     users = _user_namespace(kube, "users")
     done = _run_existing(
         running,
@@ -331,7 +331,7 @@ def test_installing_1x_over_crds_that_store_v1beta2_is_refused_before_any_test(
     kube = servers.kube("0.45.2")
     running = servers.get("0.45.2")
     if not kube.crds():
-        crds.apply_crds(kube, crds.crd_documents(crds.crd_folder(PROFILES["0.45.2"])))
+        crd_install.apply_crds(kube, crd_install.crd_documents(crd_install.crd_folder(PROFILES["0.45.2"])))
     done = _run_install_yaml(running, tmp_path)
     lines = output_lines(done)
     assert done.returncode == 2 and len(lines) == 1, lines
@@ -423,7 +423,7 @@ def test_helm_install_over_a_leftover_strimzi_cluster_role_is_refused_by_the_pre
     )
     before = kube.get("rbac.authorization.k8s.io/v1", "ClusterRole", None, "strimzi-kafka-client")
     with pytest.raises(UsageError) as caught:
-        preflight.check_existing_strimzi(_settings(running, install="helm"), kube)
+        kube_preflight.check_existing_strimzi(_settings(running, install="helm"), kube)
     assert "strimzi-kafka-client already exists" in str(caught.value) and "\n" not in str(caught.value)
     after = kube.get("rbac.authorization.k8s.io/v1", "ClusterRole", None, "strimzi-kafka-client")
     assert before and after and after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]

@@ -21,7 +21,7 @@ from kconform import migration_resources as mr
 from kconform import resources
 from kconform.errors import WaitTimeout
 from kconform.platforms.kubernetes.kube import FIELD_MANAGER
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.versions import PROFILES
 from tests.apiserver.conftest import ServerPool, make_platform
 

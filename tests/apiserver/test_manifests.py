@@ -15,7 +15,7 @@ from kconform import resources
 from kconform.errors import ManifestError
 from kconform.platforms.kubernetes import client_pod
 from kconform.platforms.kubernetes.kube import Kube
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.versions import PROFILES, Profile
 from kconform_fixtures.cluster import standard_cluster
 from tests.apiserver.conftest import ServerPool, kube_with_crds, make_platform

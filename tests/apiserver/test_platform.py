@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from kconform import resources
 from kconform.errors import ResourceFailed, WaitTimeout
 from kconform.platforms.kubernetes import diagnostics, fingerprint
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.versions import PROFILES
 from tests.apiserver.conftest import ServerPool, make_platform
 from tests.support.strimzi_doubles import kafka_init_binding

@@ -18,7 +18,7 @@ import pytest
 from kconform import resources
 from kconform.errors import PlatformError
 from kconform.platforms.kubernetes import client_pod
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.versions import Profile
 from tests.apiserver.conftest import ServerPool, make_platform
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kconform.errors import ManifestError
-from kconform.platforms.kubernetes import crds
+from kconform.platforms.kubernetes import crd_install
 from kconform.platforms.kubernetes.kube import Kube
 from kconform.schemas import SchemaSet
 from kconform.versions import Profile
@@ -37,7 +37,7 @@ KNOWN: list[tuple[str, str, str]] = [
 
 def _schemas_by_kind(profile: Profile) -> dict[str, dict]:
     out = {}
-    for document in crds.crd_documents(crds.crd_folder(profile)):
+    for document in crd_install.crd_documents(crd_install.crd_folder(profile)):
         version = next(v for v in document["spec"]["versions"] if v["name"] == profile.crd_api)
         out[document["spec"]["names"]["kind"]] = version["schema"]["openAPIV3Schema"]
     return out

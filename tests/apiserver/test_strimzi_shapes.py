@@ -21,10 +21,9 @@ from kconform import resources
 from kconform import strimzi_contract as contract
 from kconform.clients.operations import Credentials
 from kconform.errors import WaitTimeout
-from kconform.platforms.kubernetes import install
-from kconform.platforms.kubernetes import platform as kube_platform
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
-from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes import install, kube_platform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.platforms.local import strimzi_secrets
 from kconform.platforms.local.pki import CertificateAuthority

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 
 from kconform import resources
-from kconform.platforms.kubernetes import platform as kube_platform
-from kconform.platforms.kubernetes import topic_finalizers
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes import kube_platform, topic_finalizers
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.versions import PROFILES
 from tests.apiserver.conftest import ServerPool, make_platform
 

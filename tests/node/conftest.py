@@ -27,8 +27,8 @@ import pytest
 from _pytest.mark.expression import Expression
 
 from kconform.platforms.kubernetes.kube import Kube
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
-from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.schemas import SchemaSet
 from kconform.versions import PROFILES

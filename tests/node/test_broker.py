@@ -20,7 +20,7 @@ from kconform import resources
 from kconform.clients.operations import ClientRunner, Credentials, Endpoint, request
 from kconform.errors import AuthorizationFailed
 from kconform.forwarding import Forwarder
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.resources import BrokerOverride
 from kconform.versions import KRAFT, profile

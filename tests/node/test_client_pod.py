@@ -12,7 +12,7 @@ import pytest
 from kconform.clients.operations import Endpoint, request
 from kconform.errors import BrokerUnreachable, KconformError
 from kconform.platforms.kubernetes import client_pod
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from tests.node import workloads
 from tests.node.cluster import Node
 from tests.node.conftest import make_platform

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from kconform.errors import KconformError, PlatformError
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.waits import wait_until
 from tests.node import workloads
 

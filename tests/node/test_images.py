@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kconform.platforms.kubernetes import client_pod
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.platforms.kubernetes.settings import DEFAULT_CLIENT_IMAGE
 from kconform.waits import wait_until
 from tests.node import images, workloads

@@ -10,7 +10,7 @@ import pytest
 
 from kconform.platforms.kubernetes import client_pod, external
 from kconform.platforms.kubernetes.kube import Kube
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from tests.apiserver import build as apiserver_build
 from tests.node import configs
 from tests.node.cluster import Node

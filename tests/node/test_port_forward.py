@@ -13,7 +13,7 @@ import pytest
 
 from kconform.errors import KconformError
 from kconform.forwarding import Forwarder
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from tests.node import workloads
 
 pytestmark = pytest.mark.node

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from kconform.platforms.kubernetes import client_pod
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.waits import wait_until
 from tests.node import configs, workloads
 

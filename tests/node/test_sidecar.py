@@ -18,8 +18,8 @@ import pytest
 
 from kconform import resources
 from kconform import strimzi_contract as contract
-from kconform.platforms.base import Sidecar
-from kconform.platforms.kubernetes.platform import BRIDGE_HTTP_PORT, KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import BRIDGE_HTTP_PORT, KubernetesPlatform
+from kconform.platforms.protocol import Sidecar
 from tests.node import images, workloads
 
 pytestmark = pytest.mark.node

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from kconform.platforms.kubernetes.kube import Kube
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.waits import wait_until
 from tests.node import images
 

@@ -18,7 +18,7 @@ CONFTEST = textwrap.dedent(
     """
     import json, os
     import pytest
-    from kconform.platforms.base import Sidecar
+    from kconform.platforms.protocol import Sidecar
     from kconform.versions import profile
     from kconform_fixtures.cluster import KafkaCluster
 

@@ -19,7 +19,7 @@ CONFTEST = textwrap.dedent(
     import kconform.preflight
     from kconform_fixtures import platform as platform_module
     from kconform.errors import ResourceFailed
-    from kconform.platforms.base import Cell
+    from kconform.platforms.protocol import Cell
 
     RECORD = os.environ["RECORD"]
     EXPECTED_KAFKAS = int(os.environ.get("EXPECTED_KAFKAS", "0"))

@@ -19,7 +19,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 import pytest
 
-from kconform.clients.bridge import BridgeClient, failed_records, management_url_for, raise_for_record_errors
+from kconform.clients.bridge_client import (
+    BridgeClient,
+    failed_records,
+    management_url_for,
+    raise_for_record_errors,
+)
 from kconform.errors import BridgeError, WaitTimeout
 
 V2 = "application/vnd.kafka.v2+json"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from kconform.platforms.kubernetes import platform as kube_platform
+from kconform.platforms.kubernetes import kube_platform
 from kconform_fixtures import cluster
 from kconform_scenarios import test_external_access as external
 

@@ -9,7 +9,7 @@ import pytest
 
 from kconform import kind_readiness
 from kconform.kind_readiness import BRIDGE_SIDECAR, is_ready, readiness_of
-from kconform.platforms.kubernetes import platform as kube_platform
+from kconform.platforms.kubernetes import kube_platform
 from kconform_fixtures import cluster
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ import pytest
 from kconform import config as run_config
 from kconform.errors import PlatformError, UsageError
 from kconform.platforms.kubernetes.external import external_host_from_nodes
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
-from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
 from kconform.platforms.kubernetes.providers.existing import ExistingProvider
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.schemas import SchemaSet

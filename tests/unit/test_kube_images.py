@@ -213,8 +213,8 @@ def test_plan_refuses_the_obsolete_pip_install_like_a_run(
 def test_the_platform_applies_its_pods_at_the_mirror() -> None:
     """The bridge sidecar pod is built by the scenario with Strimzi's and Docker Hub's references; the
     platform applies it (and the client pod) at the mirror. `Api` records what the API server was given."""
-    from kconform.platforms.kubernetes.platform import KubernetesPlatform
-    from kconform.platforms.kubernetes.providers.base import ClusterInfo
+    from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+    from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
     from kconform.schemas import SchemaSet
 
     class Api:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kconform.platforms.kubernetes import connect, install, installed
-from kconform.platforms.kubernetes.preflight import check_existing_strimzi
+from kconform.platforms.kubernetes.kube_preflight import check_existing_strimzi
 from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings
 from kconform.versions import profile
 

@@ -16,8 +16,8 @@ import pytest
 from kconform import resources
 from kconform.errors import PlatformError
 from kconform.platforms.kubernetes import ownership
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
-from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.schemas import SchemaSet
 from kconform.versions import KRAFT, profile

@@ -9,7 +9,7 @@ import pytest
 from kconform.errors import UsageError
 from kconform.platforms.kubernetes import fingerprint
 from kconform.platforms.kubernetes.providers import provider_for
-from kconform.platforms.kubernetes.providers.base import version_from_image
+from kconform.platforms.kubernetes.providers.cluster_provider import version_from_image
 from kconform.platforms.kubernetes.providers.kind import KindProvider, render_config
 from kconform.platforms.kubernetes.settings import FIXED_NODE_PORTS, KubeSettings
 from kconform.versions import profile

@@ -183,8 +183,8 @@ def test_progress_goes_to_listeners_and_survives_a_broken_one(capsys: pytest.Cap
 
 def test_the_platform_deletes_only_namespaces_it_created() -> None:
     """Point 10: a namespace the platform did not create (the user's `strimzi`) is never deleted at the end."""
-    from kconform.platforms.kubernetes.platform import KubernetesPlatform
-    from kconform.platforms.kubernetes.providers.base import ClusterInfo
+    from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+    from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
     from kconform.platforms.kubernetes.settings import KubeSettings
     from kconform.schemas import SchemaSet
 

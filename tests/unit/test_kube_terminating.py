@@ -16,10 +16,9 @@ import pytest
 
 from kconform import resources
 from kconform.errors import WaitTimeout
-from kconform.platforms.kubernetes import ownership
-from kconform.platforms.kubernetes import platform as kube_platform
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
-from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes import kube_platform, ownership
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.schemas import SchemaSet
 from kconform.versions import profile

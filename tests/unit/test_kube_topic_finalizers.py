@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 
 from kconform.commands import clean
-from kconform.platforms.kubernetes import ownership, topic_finalizers
-from kconform.platforms.kubernetes import platform as kube_platform
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
-from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes import kube_platform, ownership, topic_finalizers
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.schemas import SchemaSet
 from kconform.versions import profile

@@ -9,7 +9,7 @@ not ready. The servers below answer like the bridge's endpoints (no bridge runs)
 
 from __future__ import annotations
 
-from kconform.clients.bridge import BridgeClient
+from kconform.clients.bridge_client import BridgeClient
 from kconform.platforms.local.sidecar import management_url
 from tests.unit.test_bridge_client import BridgeState, _serve
 

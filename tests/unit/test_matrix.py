@@ -10,7 +10,7 @@ import re
 import pytest
 
 from kconform import matrix
-from kconform.commands import matrix as matrix_command
+from kconform.commands import matrix_command
 from kconform.errors import InvalidCombination
 from kconform.platforms.kubernetes.providers import kind as kind_provider
 from kconform.platforms.kubernetes.settings import KubeSettings

@@ -22,7 +22,7 @@ import yaml
 from kconform import config as run_config
 from kconform import errors, resources, secrets, workflows
 from kconform.clients import kafka as kc
-from kconform.clients import operations
+from kconform.clients import kafka_builders, operations
 from kconform.clients.operations import Credentials, Endpoint
 from kconform.paths import PROJECT_ROOT
 from kconform.platforms.local import acls, scram_users, topology
@@ -306,7 +306,7 @@ def test_credentials_never_show_the_password() -> None:
 def test_client_speaks_the_protocol_of_endpoint_and_credentials(tls: bool, sasl: bool, protocol: str) -> None:
     credentials = Credentials.scram("alice", "pw") if sasl else Credentials()
     endpoint = Endpoint("localhost:9094", tls=tls)
-    config = kc._base_config(endpoint, {}, 5, credentials)
+    config = kafka_builders._base_config(endpoint, {}, 5, credentials)
     assert config["security_protocol"] == operations.security_protocol(endpoint, credentials) == protocol
     if sasl:
         assert (config["sasl_mechanism"], config["sasl_plain_username"]) == ("SCRAM-SHA-512", "alice")

@@ -9,11 +9,14 @@ marker line (see manifests/clients/entry.py).
 
 from __future__ import annotations
 
+import ast
 import base64
 import functools
 import io
 import json
+import sys
 import zipfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,15 +52,83 @@ READY_FILE = f"{WORK_PATH}/ready"
 CONFIGMAP_MAX_BYTES = 1024 * 1024
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same bytes every run, so re-applying changes nothing
 
-# What `python -m kconform.clients.remote` imports, and nothing else (no platform code in the pod).
-SHIPPED_MODULES = (
-    "kconform/__init__.py",
-    "kconform/errors.py",
-    "kconform/clients/__init__.py",
-    "kconform/clients/operations.py",
-    "kconform/clients/kafka.py",
-    "kconform/clients/remote.py",
-)
+# What manifests/clients/entry.py runs (`python -m`); the pod gets it and every kconform module it imports.
+ENTRY_MODULE = "kconform.clients.remote"
+# What the shipped code may import besides the standard library and kconform's own modules; the import-linter
+# contract "the client pod's shipped code" in pyproject.toml states the same, function-level imports included.
+SHIPPED_EXTERNALS = frozenset({"kafka"})
+
+
+def _module_file(root: Path, name: str) -> Path | None:
+    base = root.joinpath(*name.split("."))
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _load_time_imports(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The imports that run when a module is imported, in source order: not those inside functions, which
+    run only when called (and are the contract's to check)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Import | ast.ImportFrom):
+            yield child
+        elif not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            yield from _load_time_imports(child)
+
+
+def _imported_names(root: Path, module: str, node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    base = node.module or ""
+    if node.level:  # relative: from the module's package (a package's __init__ is its own package)
+        is_package = _module_file(root, module) == root.joinpath(*module.split("."), "__init__.py")
+        parts = module.split(".")[: len(module.split(".")) - node.level + (1 if is_package else 0)]
+        base = ".".join([*parts, *([base] if base else [])])
+    names = [base]
+    for alias in node.names:  # `from package import module` imports the module too
+        if _module_file(root, f"{base}.{alias.name}") is not None:
+            names.append(f"{base}.{alias.name}")
+    return names
+
+
+@functools.cache
+def shipped_modules(root: Path = PACKAGES_ROOT, entry: str = ENTRY_MODULE) -> tuple[str, ...]:
+    """The files of kconform the pod needs, relative to `root`: the entry module and every kconform module it
+    imports when it is imported, followed to the end, each after what it imports and each package's __init__
+    before the first module in it. Anything else imported at load time must be in the standard library or
+    SHIPPED_EXTERNALS, or this is a PlatformError: found when the ConfigMap is built, before any pod runs."""
+    package = entry.split(".")[0]
+    ordered: list[str] = []
+    seen: set[str] = set()
+
+    def visit(module: str, importer: str) -> None:
+        if module in seen:
+            return
+        seen.add(module)
+        path = _module_file(root, module)
+        if path is None:
+            raise PlatformError(
+                f"{importer} imports {module}, which is not a module of {root}: nothing to ship"
+            )
+        where = path.relative_to(root).as_posix()
+        for node in _load_time_imports(ast.parse(path.read_text(), filename=str(path))):
+            for name in _imported_names(root, module, node):
+                top = name.split(".")[0]
+                if top == package:
+                    visit(name, where)
+                elif top not in sys.stdlib_module_names and top not in SHIPPED_EXTERNALS:
+                    raise PlatformError(
+                        f"{where} imports {name}, which the client pod does not have (it is shipped "
+                        f"{package}'s client code, the standard library and {', '.join(sorted(SHIPPED_EXTERNALS))})"
+                    )
+        parts = module.split(".")
+        for depth in range(1, len(parts)):  # Python runs a package's __init__ before a module in it
+            visit(".".join(parts[:depth]), where)
+        ordered.append(where)
+
+    visit(entry, "the client pod's entry script")
+    return tuple(ordered)
 
 
 def _key(path: str) -> str:
@@ -94,7 +165,7 @@ def kafka_python_zip() -> bytes:
 
 
 def code_configmap(namespace: str, labels: dict[str, str], root: Path = PACKAGES_ROOT) -> dict[str, Any]:
-    data = {_key(p): (root / p).read_text() for p in SHIPPED_MODULES}
+    data = {_key(p): (root / p).read_text() for p in shipped_modules(root)}
     data["entry.py"] = ENTRY.read_text()
     archive = kafka_python_zip()
     size = sum(len(v.encode("utf-8")) for v in data.values()) + len(archive)
@@ -125,7 +196,7 @@ def summarized(configmap: dict[str, Any]) -> dict[str, Any]:
 def pod(namespace: str, labels: dict[str, str], image: str) -> dict[str, Any]:
     # Unpacked with the image's own Python (zipfile is in the standard library): nothing is downloaded.
     setup = f"python -m zipfile -e {MOUNT_PATH}/{KAFKA_PYTHON_ZIP} {DEPS_PATH} && "
-    items = [{"key": _key(p), "path": p} for p in SHIPPED_MODULES] + [
+    items = [{"key": _key(p), "path": p} for p in shipped_modules()] + [
         {"key": "entry.py", "path": "entry.py"},
         {"key": KAFKA_PYTHON_ZIP, "path": KAFKA_PYTHON_ZIP},
     ]

@@ -21,7 +21,7 @@ from typing import Any
 from kconform import progress
 from kconform.errors import InfrastructureFailure, PlatformError, WaitTimeout
 from kconform.platforms.kubernetes import (
-    crds,
+    crd_install,
     fingerprint,
     install,
     leftovers,
@@ -31,8 +31,8 @@ from kconform.platforms.kubernetes import (
     tools,
 )
 from kconform.platforms.kubernetes.kube import Kube
-from kconform.platforms.kubernetes.platform import KubernetesPlatform
-from kconform.platforms.kubernetes.preflight import check_tools, connect_existing, preflight
+from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
+from kconform.platforms.kubernetes.kube_preflight import check_tools, connect_existing, preflight
 from kconform.platforms.kubernetes.providers import ClusterInfo, ClusterProvider, provider_for
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.schemas import SchemaSet
@@ -150,7 +150,7 @@ def install_strimzi(kube: Kube, settings: KubeSettings, context: str | None, kub
         documents = install.parse_documents(strimzi_files.read(settings.profile.strimzi, step.url))
         if step.url == install.crds_url(settings.profile.strimzi):
             # Refused when the cluster still stores a version these CRDs drop; applied, then Established.
-            crds.apply_crds(kube, documents, timeout=settings.budget.install)
+            crd_install.apply_crds(kube, documents, timeout=settings.budget.install)
             continue
         if step.url == install.operator_yaml_url(settings.profile.strimzi):
             documents = install.release_documents(documents, settings)

@@ -12,7 +12,7 @@ from kconform import kraft_migration as km
 from kconform import migration_resources as mr
 from kconform import resources
 from kconform.platforms.kubernetes.kube import FIELD_MANAGER
-from kconform.platforms.kubernetes.runplan import Step
+from kconform.platforms.kubernetes.plan_step import Step
 from kconform.platforms.kubernetes.settings import KubeSettings
 from kconform.versions import ZOOKEEPER
 

@@ -5,33 +5,14 @@ A step is a command (argv), a manifest (one object applied server-side) or a URL
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from kconform import resources
-from kconform.platforms.kubernetes import client_pod, external, images, install, ownership
+from kconform.platforms.kubernetes import client_pod, external, images, install, migration_plan, ownership
+from kconform.platforms.kubernetes.plan_step import Step
 from kconform.platforms.kubernetes.providers import provider_for
 from kconform.platforms.kubernetes.providers.kind import render_config
 from kconform.platforms.kubernetes.settings import KubeSettings
-
-
-@dataclass(frozen=True)
-class Step:
-    describe: str
-    argv: list[str] | None = None
-    manifest: dict[str, Any] | None = None
-    url: str | None = None
-    notes: tuple[str, ...] = field(default=())
-    images: dict[str, str] | None = None  # role -> the full reference the cluster pulls
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"describe": self.describe}
-        for key in ("argv", "manifest", "url", "images"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
-        if self.notes:
-            out["notes"] = list(self.notes)
-        return out
 
 
 def sidecar_pod(settings: KubeSettings, namespace: str) -> dict[str, Any]:
@@ -194,8 +175,6 @@ def build(
     )
     for user in example_scram_users(settings, namespace):
         steps.append(Step(f"KafkaUser {user['metadata']['name']} (scram-sha-512)", manifest=user))
-    from kconform.platforms.kubernetes import migration_plan  # it builds on Step, defined here
-
     if migration_plan.applies(settings):
         steps.extend(migration_plan.steps(settings, namespace))
     return steps

@@ -28,7 +28,6 @@ from kconform.clients.local_runner import InProcessRunner
 from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, ResourceFailed, UsageError
 from kconform.kind_readiness import BRIDGE_SIDECAR, readiness_of
-from kconform.platforms.base import Cell, Sidecar
 from kconform.platforms.local import sidecar
 from kconform.platforms.local.kafka_cluster import now
 from kconform.platforms.local.kafka_reconciler import KafkaReconciler
@@ -40,6 +39,7 @@ from kconform.platforms.local.reconciler import KindReconciler, LocalState, clus
 from kconform.platforms.local.sidecar_reconciler import SidecarPod, SidecarReconciler
 from kconform.platforms.local.topic_reconciler import TopicReconciler
 from kconform.platforms.local.user_reconciler import UserReconciler
+from kconform.platforms.protocol import Cell, Sidecar
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
 from kconform.secrets import Hidden, HiddenData, SecretData

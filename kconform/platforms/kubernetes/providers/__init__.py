@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kconform.platforms.kubernetes.providers.base import ClusterInfo, ClusterProvider
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo, ClusterProvider
 from kconform.platforms.kubernetes.providers.existing import ExistingProvider
 from kconform.platforms.kubernetes.providers.k3s import K3sProvider
 from kconform.platforms.kubernetes.providers.kind import KindProvider

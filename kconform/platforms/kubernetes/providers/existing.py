@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kconform.errors import UsageError
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
-from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
 
 

@@ -13,7 +13,7 @@ from kconform import progress
 from kconform.errors import MissingPrerequisite, PlatformError, UsageError
 from kconform.paths import cache_dir
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
-from kconform.platforms.kubernetes.providers.base import ClusterInfo, version_from_image
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo, version_from_image
 from kconform.platforms.kubernetes.settings import KubeSettings
 
 K3S_API_PORT = 6443  # K3SContainer.KUBE_SECURE_PORT

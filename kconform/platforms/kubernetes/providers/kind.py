@@ -12,7 +12,7 @@ from kconform.errors import PlatformError, UsageError
 from kconform.paths import MANIFESTS_DIR, cache_dir
 from kconform.platforms.kubernetes import shell
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
-from kconform.platforms.kubernetes.providers.base import ClusterInfo, version_from_image
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo, version_from_image
 from kconform.platforms.kubernetes.settings import KubeSettings
 
 TEMPLATE = MANIFESTS_DIR / "kind" / "cluster.yaml"

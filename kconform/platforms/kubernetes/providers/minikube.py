@@ -7,7 +7,7 @@ import json
 from kconform import progress
 from kconform.platforms.kubernetes import shell
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
-from kconform.platforms.kubernetes.providers.base import ClusterInfo, version_from_image
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo, version_from_image
 from kconform.platforms.kubernetes.settings import KubeSettings
 
 CREATE_TIMEOUT_S = 900.0

@@ -14,7 +14,6 @@ from kconform.clients.operations import ClientRunner
 from kconform.errors import PlatformError, UsageError, WaitTimeout
 from kconform.forwarding import Forwarder
 from kconform.kind_readiness import BRIDGE_SIDECAR, is_ready, readiness_of
-from kconform.platforms.base import Cell, Sidecar
 from kconform.platforms.kubernetes import (
     client_pod,
     diagnostics,
@@ -28,8 +27,9 @@ from kconform.platforms.kubernetes import (
     watching,
 )
 from kconform.platforms.kubernetes.kube import Kube
-from kconform.platforms.kubernetes.providers.base import ClusterInfo
+from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
 from kconform.platforms.kubernetes.settings import KubeSettings
+from kconform.platforms.protocol import Cell, Sidecar
 from kconform.redact import redact
 from kconform.schemas import SchemaSet
 from kconform.secrets import SecretData

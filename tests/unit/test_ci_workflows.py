@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from kconform import matrix
-from kconform.commands import matrix as matrix_command
+from kconform.commands import matrix_command
 from kconform.paths import PROJECT_ROOT
 from kconform.report.conformance import read_conformance
 

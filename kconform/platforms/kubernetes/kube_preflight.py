@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 
 from kconform.errors import MissingPrerequisite, PlatformError, UsageError
-from kconform.platforms.kubernetes import crds, install, installed, leftovers, strimzi_files, tools
+from kconform.platforms.kubernetes import crd_install, install, installed, leftovers, strimzi_files, tools
 from kconform.platforms.kubernetes.providers import ClusterProvider, provider_for
 from kconform.platforms.kubernetes.settings import KubeSettings
 
@@ -97,7 +97,7 @@ def check_existing_strimzi(settings: KubeSettings, kube: Any) -> KubeSettings:
         # resource of its kind in the cluster), so applying the profile's same CRDs takes nothing from anyone;
         # CRDs of the other profile store a version these do not define (0.45.2 only v1beta2, 1.2.0 only v1, in
         # 040-Crd-kafka.yaml), so they are refused here rather than replaced.
-        crds.check_crd_upgrade(installed_crds, new_crds)
+        crd_install.check_crd_upgrade(installed_crds, new_crds)
         leftovers.check_no_leftovers(kube, settings)
         return settings
     prof = installed.profile_for(operators, installed_crds)
