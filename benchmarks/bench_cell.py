@@ -32,6 +32,7 @@ from typing import Any, cast
 
 from kconform import config as run_config
 from kconform import paths
+from kconform.platforms import local as local_platform
 from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.versions import PROFILES
 from kconform_fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec, built_by
@@ -211,7 +212,7 @@ def main() -> int:
     one = commands.add_parser("start", help="serial vs concurrent cluster start for one cell")
     one.add_argument("--profile", default="0.45.2", choices=sorted(PROFILES))
     one.add_argument("--mode", default="kraft")
-    one.add_argument("--concurrency", type=int, default=run_config.LOCAL_CLUSTER_CONCURRENCY)
+    one.add_argument("--concurrency", type=int, default=local_platform.PLATFORM.cluster_concurrency)
     one.add_argument("--repeat", type=int, default=1)
     whole = commands.add_parser("runs", help="whole runs of this checkout vs a baseline checkout")
     whole.add_argument("--baseline", required=True, help="another checkout, e.g. a worktree of main")

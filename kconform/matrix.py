@@ -12,13 +12,14 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kconform import options
 from kconform.errors import InvalidCombination
 from kconform.versions import PROFILES, KindNodeImage, Profile
 
 # The kind release every node image in the versions table was built for. Node images are only guaranteed to
 # work with the kind release that published them, so bumping this means re-pinning every digest.
 KIND_VERSION = "v0.31.0"
-PLATFORM = "kubernetes"
+PLATFORM = options.KUBERNETES  # the CI matrix runs the kubernetes platform's kind provider
 PROVIDER = "kind"
 
 _PINNED_IMAGE = re.compile(r"kindest/node:v(?P<version>\d+\.\d+\.\d+)@sha256:[0-9a-f]{64}")

@@ -21,8 +21,12 @@ from typing import Any
 
 from kconform import versions
 
-LOCAL, KUBERNETES = versions.PLATFORMS
-BOTH = (LOCAL, KUBERNETES)
+# The platforms (kconform.platforms.registry holds what each one is) and the kubernetes platform's cluster
+# providers (kconform.platforms.kubernetes.providers.PROVIDERS), as the --platform and --provider choices.
+# The first platform is the default of every command and of plain pytest.
+LOCAL, KUBERNETES = PLATFORMS = ("local", "kubernetes")
+PROVIDERS = ("kind", "minikube", "k3s", "existing")
+BOTH = PLATFORMS
 PYTEST = "pytest"  # the plugin's option group, as a "command"
 _TRUE = ("1", "true", "yes")
 
@@ -73,9 +77,9 @@ OPTIONS: tuple[Option, ...] = (
         "where the Strimzi resources are realised: local (real Kafka and bridge processes on this "
         "machine) or kubernetes (a cluster with Strimzi)",
         env="KCONFORM_PLATFORM",
-        default=LOCAL,
+        default=PLATFORMS[0],
         commands=("run", "plan", "doctor", PYTEST),
-        choices=versions.PLATFORMS,
+        choices=PLATFORMS,
     ),
     Option(
         "--profile",
@@ -105,7 +109,7 @@ OPTIONS: tuple[Option, ...] = (
         default_text="kind on kubernetes",
         commands=("run", "plan", "doctor", PYTEST),
         platforms=(KUBERNETES,),
-        choices=versions.PROVIDERS,
+        choices=PROVIDERS,
     ),
     Option(
         "--kubernetes",

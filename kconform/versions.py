@@ -17,8 +17,6 @@ KRAFT_DEDICATED = "kraft-dedicated"  # KRaft, a controller pool and a broker poo
 ZOOKEEPER = "zookeeper"  # ZooKeeper-based cluster, no node pools
 
 ALL_MODES = (KRAFT, KRAFT_DEDICATED, ZOOKEEPER)
-PLATFORMS = ("local", "kubernetes")
-PROVIDERS = ("kind", "minikube", "k3s", "existing")
 
 
 @dataclass(frozen=True)
@@ -139,10 +137,3 @@ def check_kafka_version(prof: Profile, kafka_version: str) -> str:
             f"choose one of: {', '.join(prof.kafka_versions)}"
         )
     return kafka_version
-
-
-def check_platform(platform: str, provider: str | None = None) -> None:
-    if platform not in PLATFORMS:
-        raise InvalidCombination(f"unknown platform {platform!r}; choose one of: {', '.join(PLATFORMS)}")
-    if provider is not None and provider not in PROVIDERS:
-        raise InvalidCombination(f"unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}")

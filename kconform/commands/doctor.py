@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from kconform import config as run_config
-from kconform import options, preflight
+from kconform import options
+from kconform.checks import Check
 from kconform.errors import KconformError
+from kconform.platforms import registry
 from kconform.platforms.kubernetes import shell, tools
-from kconform.preflight import Check
-from kconform.versions import PROFILES
 
 MIN_MEMORY_GB = 8
 
@@ -50,15 +50,6 @@ def _java() -> Check:
             "install a JDK 17+ (local platform) e.g. apt-get install openjdk-21-jre",
         )
     return Check("java", True, path)
-
-
-def _local_checks(fetch_missing: bool) -> list[Check]:
-    """The preflight's checks of the local platform for every pinned profile, bridge included."""
-    profiles = list(PROFILES.values())
-    checks = preflight.local_checks(profiles, bridge=True, fetch_missing=fetch_missing)
-    if fetch_missing and all(check.ok for check in checks):
-        checks += preflight.fetch_jars(profiles)
-    return checks
 
 
 def _memory() -> Check:
@@ -102,8 +93,9 @@ def _kubeconfig(context: str | None) -> Check:
 def checks_for(
     platform: str, provider: str, context: str | None, *, fetch_missing: bool = False
 ) -> list[tuple[Check, bool]]:
-    """(check, required for the chosen platform) pairs; `fetch_missing` downloads what the local platform
-    fetches on first use (CRDs, bridge, Kafka jars) instead of only saying it will."""
+    """(check, required for the chosen platform) pairs: the platform's own checks, then the common ones it
+    requires or not; `fetch_missing` downloads what the platform fetches on first use (the local platform:
+    CRDs, bridge, Kafka jars) instead of only saying it will."""
     needs: dict[str, Callable[[], Check]] = {
         "docker engine": _docker,
         "kind": lambda: _tool("kind"),
@@ -114,17 +106,13 @@ def checks_for(
         "memory": _memory,
         "kubeconfig": lambda: _kubeconfig(context),
     }
-    required: set[str] = set()
-    if platform == "local":
-        del needs["java"]  # the preflight names each Java version the local platform needs
-        local = _local_checks(fetch_missing)
-        others = [(make(), False) for make in needs.values()]
-        return [(check, True) for check in local] + others
-    if provider in ("kind", "minikube", "k3s"):
-        required = {"docker engine", "helm"} | ({provider} if provider != "k3s" else set())
-    else:
-        required = {"kubeconfig", "helm"}
-    return [(make(), name in required) for name, make in needs.items()]
+    wanted = registry.get(platform).doctor(provider or None, fetch_missing=fetch_missing)
+    for tool in sorted(wanted.required - needs.keys()):  # a provider's own tool
+        needs[tool] = lambda tool=tool: _tool(tool)  # type: ignore[misc]
+    common = [
+        (make(), name in wanted.required) for name, make in needs.items() if name not in wanted.replaced
+    ]
+    return [(check, True) for check in wanted.own] + common
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -151,6 +139,6 @@ def run(args: argparse.Namespace) -> int:
             line += f"  -> {check.fix}"
         print(line)
     can_run = all(check.ok for check, required in results if required)
-    where = config.platform if config.platform == "local" else f"{config.platform}/{config.provider}"
+    where = f"{config.platform}/{config.provider}" if config.provider else config.platform
     print(f"\n{where}: {'ready' if can_run else 'cannot run here (see MISSING above)'}")
     return 0 if can_run else 2

@@ -1,9 +1,11 @@
-"""`kconform plan`: print every command and manifest a kubernetes run would execute, touching no cluster."""
+"""`kconform plan`: print every command and manifest a run would execute (on a platform that plans its
+runs, the kubernetes one), touching no cluster."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -11,8 +13,8 @@ import yaml
 from kconform import config as run_config
 from kconform import options, versions
 from kconform.errors import UsageError
-from kconform.platforms.kubernetes import runplan
-from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings, client_image_from
+from kconform.platforms import registry
+from kconform.platforms.descriptor import PlanStep
 from kconform.schemas import SchemaSet
 
 
@@ -26,36 +28,23 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from(args: argparse.Namespace) -> KubeSettings:
-    """The one cluster the options describe (option table: command line > environment > default), with the
-    client pod's image and the mirror a run with this environment would use."""
+def _config(args: argparse.Namespace) -> run_config.RunConfig:
+    """The run the options describe (option table: command line > environment > default)."""
     config = run_config.build(**options.given(args, "plan"), run_id=args.run_id)
     if len(config.profiles) != 1:
         raise UsageError(f"plan describes one cluster: pass one --profile ({', '.join(versions.PROFILES)})")
-    profile, mode = config.cells()[0]
-    provider = config.provider or "kind"
-    return KubeSettings(
-        profile=profile,
-        run_id=config.run_id,
-        provider=provider,
-        mode=mode,
-        install=config.install or (INSTALLED if provider == "existing" else "helm"),
-        context=config.context or ("plan-context" if provider == "existing" else None),
-        kubernetes_version=config.kubernetes,
-        image_registry=config.image_registry,
-        client_image=client_image_from(None, config.image_registry),
-    )
+    return config
 
 
-def validated(steps: list[runplan.Step], schemas: SchemaSet) -> list[runplan.Step]:
+def validated(steps: Sequence[PlanStep], schemas: SchemaSet) -> list[PlanStep]:
     """Raise ManifestError on the first Strimzi manifest that does not match the profile's CRDs."""
     for step in steps:
         if step.manifest is not None and schemas.covers(step.manifest):
             schemas.validate(step.manifest)
-    return steps
+    return list(steps)
 
 
-def render_text(steps: list[runplan.Step]) -> str:
+def render_text(steps: Sequence[PlanStep]) -> str:
     blocks = []
     for number, step in enumerate(steps, 1):
         lines = [f"# {number}. {step.describe}"] + [f"#    {note}" for note in step.notes]
@@ -73,10 +62,14 @@ def render_text(steps: list[runplan.Step]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     platform = options.resolve(options.given(args, "plan"))["platform"]
-    if platform != "kubernetes":
-        raise UsageError(f"plan describes kubernetes runs, not {platform} ones: add --platform kubernetes")
-    settings = settings_from(args)
-    steps = validated(runplan.build(settings), SchemaSet.for_profile(settings.profile))
+    planned = registry.with_plan()
+    if platform not in planned:
+        raise UsageError(
+            f"plan describes {' or '.join(planned)} runs, not {platform} ones: add --platform {planned[0]}"
+        )
+    config = _config(args)
+    steps = registry.get(config.platform).plan(config) or []
+    steps = validated(steps, SchemaSet.for_profile(versions.profile(config.profiles[0])))
     if args.format == "json":
         print(json.dumps([s.as_dict() for s in steps], indent=1))
     else:

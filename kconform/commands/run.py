@@ -8,7 +8,6 @@ not pulled, and nothing failed); 130 interrupted (reports are still written).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import signal
 import subprocess
@@ -19,12 +18,12 @@ from typing import Any
 
 from kconform import config as run_config
 from kconform import options, paths, versions
-from kconform.errors import UsageError
+from kconform.platforms import registry
 
 INTERRUPT_GRACE_S = 120.0  # how long an interrupted pytest may take to write reports and stop processes
 # After SIGTERM, how long pytest may take to remove what the run created before it is killed: local
 # processes stop in seconds; a cluster's namespaces, the operator and its RBAC take API round trips and waits.
-TERMINATE_GRACE_S = {"local": 30.0, "kubernetes": 300.0}
+# (each platform's `terminate_grace_s`).
 # pytest's exit codes → ours (see the module docstring)
 _PYTEST_EXIT = {0: 0, 1: 1, 2: 130, 3: 1, 4: 2, 5: 2}
 
@@ -45,46 +44,23 @@ def _selects_by_expression(extra: list[str]) -> bool:
     return any(arg.startswith(("-m", "-k")) or not arg.startswith("-") for arg in extra if arg != "--")
 
 
-def _settings(config: run_config.RunConfig) -> Any:
-    from kconform.platforms.kubernetes.settings import KubeSettings
-
-    prof = versions.profile(config.profiles[0])
-    modes = [m for m in prof.modes if config.modes is None or m in config.modes] or list(prof.modes)
-    return KubeSettings.from_run_config(config, prof, modes[0])
-
-
 def _preflight(
     config: run_config.RunConfig, workers: str | None, profile_asked: bool, extra: list[str]
 ) -> run_config.RunConfig:
-    """Everything the run needs is checked before pytest starts (exit 2, one line). On local: what the
-    processes need (fetched when it can be). On kubernetes: tools, the context and its API server, Strimzi's
-    install files, the installed Strimzi. Returns the config to run (on provider existing without
-    --install: the installed Strimzi's profile)."""
-    if config.platform == "local":
-        from kconform.preflight import require_local
-
-        # The bridge is needed when its workflow is selected; pytest arguments that narrow the run leave
-        # that decision to the plugin, which sees the narrowed set.
-        bridge = not _selects_by_expression(extra) and (
-            config.workflows is None or "bridge-sidecar" in config.workflows
-        )
-        profiles = [versions.profile(v) for v in config.profiles]
-        require_local(profiles, bridge=bridge, crd_dir=config.crd_dir)
-        return config
-    if workers not in (None, "0", "1"):
-        raise UsageError(
-            f"--platform kubernetes runs on one worker (one cluster, its NodePorts mapped once): drop -n {workers}"
-        )
-    if len(config.profiles) != 1:
-        raise UsageError(
-            "--platform kubernetes runs one Strimzi version per cluster: pass one --profile "
-            f"({', '.join(versions.PROFILES)})"
-        )
-    from kconform.platforms.kubernetes.kube_preflight import installed_profile, preflight
-
-    if config.provider == "existing" and config.install is None and not profile_asked:
-        config = dataclasses.replace(config, profiles=(installed_profile(_settings(config)),))
-    preflight(_settings(config))
+    """Everything the run needs is checked before pytest starts (exit 2, one line), by its platform: what
+    it checks once per run (a cluster: tools, the context and its API server, Strimzi's install files, the
+    installed Strimzi) and what the selected tests need (processes: Java, jars, CRDs, the bridge, fetched
+    when they can be). Returns the config to run (e.g. the installed Strimzi's profile)."""
+    kind = registry.get(config.platform)
+    parallel = workers if workers not in (None, "0", "1") else None
+    config = kind.check_run(config, workers=parallel, profile_asked=profile_asked)
+    # The bridge is needed when its workflow is selected; pytest arguments that narrow the run leave
+    # that decision to the plugin, which sees the narrowed set.
+    bridge = not _selects_by_expression(extra) and (
+        config.workflows is None or "bridge-sidecar" in config.workflows
+    )
+    profiles = [versions.profile(v) for v in config.profiles]
+    kind.check_selection(profiles, bridge=bridge, crd_dir=config.crd_dir)
     return config
 
 
@@ -179,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     # The child pytest trusts this preflight (same run id) instead of repeating it.
     env = {**os.environ, options.RUN_ID_ENV: config.run_id, options.PREFLIGHT_ENV: config.run_id}
     argv = pytest_argv(config, args.workers, extra)
-    code = _run_pytest(argv, env, TERMINATE_GRACE_S.get(config.platform, 30.0))
+    code = _run_pytest(argv, env, registry.get(config.platform).terminate_grace_s)
     mapped = _PYTEST_EXIT.get(code, 1)
     if mapped in (2, 130):
         return mapped

@@ -42,9 +42,9 @@ def cell_id(cell: Mapping[str, str | None]) -> str:
 
 
 def cell_label(cell: Mapping[str, str | None]) -> str:
-    """What a person reads: 'local · strimzi 1.2.0 · kafka 4.3.1 · kraft' or 'kind k8s 1.35 · ...'."""
-    platform = cell.get("platform") or "unknown"
-    where = (cell.get("provider") or platform) if platform == "kubernetes" else platform
+    """What a person reads: 'local · strimzi 1.2.0 · kafka 4.3.1 · kraft' or 'kind k8s 1.35 · ...': a
+    platform with cluster providers is named by its provider, any other by itself."""
+    where = cell.get("provider") or cell.get("platform") or "unknown"
     if cell.get("kubernetes"):
         where = f"{where} k8s {cell['kubernetes']}"
     parts = [where]

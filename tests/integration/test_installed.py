@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from kconform import paths, versions
+from kconform import options, paths, versions
 from kconform.report import read_conformance
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("installed-wheel")]
@@ -170,7 +170,7 @@ def test_every_command_works_from_an_unrelated_folder(installed: Installed) -> N
     for prof in versions.PROFILES.values():
         assert f"strimzi {prof.strimzi}" in version.stdout and prof.kafka_version in version.stdout
 
-    for provider in versions.PROVIDERS:
+    for provider in options.PROVIDERS:
         for strimzi in versions.PROFILES:
             plan = installed.run(
                 installed.bin("kconform"),

@@ -16,7 +16,7 @@ CONFTEST = textwrap.dedent(
     '''
     import json, os, threading
 
-    import kconform.preflight
+    import kconform.platforms.local.local_preflight
     from kconform_fixtures import platform as platform_module
     from kconform.errors import ResourceFailed
     from kconform.platforms.protocol import Cell
@@ -83,7 +83,7 @@ CONFTEST = textwrap.dedent(
 
 
     platform_module.create = lambda config, prof, mode, worker: RecordingPlatform(prof)
-    kconform.preflight.require_local = lambda *args, **kwargs: None  # nothing real to fetch here
+    kconform.platforms.local.local_preflight.require_local = lambda *args, **kwargs: None  # nothing real to fetch here
     '''
 )
 

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from kconform import config as run_config
 from kconform.commands import plan
+from kconform.platforms.kubernetes import runplan
 from kconform.platforms.kubernetes.providers.kind import render_config
 from kconform.schemas import SchemaSet
 from kconform.versions import PROFILES, profile
@@ -126,16 +128,14 @@ def test_external_listener_overrides_match_kind_port_mappings(capsys: pytest.Cap
     (listener,) = [item for item in kafka["spec"]["kafka"]["listeners"] if item["type"] == "nodeport"]
     kind_config = next(s["manifest"] for s in all_steps if s.get("manifest", {}).get("kind") == "Cluster")
     assert kind_config == render_config(
-        plan.settings_from(
-            argparse.Namespace(
+        runplan.plan_settings(
+            run_config.build(
                 platform="kubernetes",
                 profiles=["1.2.0"],
-                modes=None,
                 run_id="plan",
                 provider="kind",
                 install="helm",
-                context=None,
-                kubernetes=None,
+                env={},
             )
         )
     )

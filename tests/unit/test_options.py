@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from kconform import cli, options, versions
+from kconform import cli, options
 from kconform import config as run_config
 from kconform.commands import doctor, plan, run
 from kconform.paths import PROJECT_ROOT
+from kconform.platforms import registry
 
 README = PROJECT_ROOT / "README.md"
 START, END = "<!-- options:start (generated from kconform/options.py) -->", "<!-- options:end -->"
@@ -51,7 +52,7 @@ def test_each_command_offers_its_options_of_the_table_with_env_and_default(comma
 
 def test_platform_default_is_stated_once_and_the_same_everywhere() -> None:
     default = options.BY_DEST["platform"].default
-    assert default == versions.PLATFORMS[0] == "local"
+    assert default == options.PLATFORMS[0] == registry.names()[0] == "local"
     assert run_config.build(env={}).platform == default
     assert run_config.RunConfig().platform == default
     for command, module in (("run", run), ("plan", plan), ("doctor", doctor)):

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kconform import paths, preflight
+from kconform import paths
 from kconform.errors import MissingPrerequisite
 from kconform.paths import default_crd_root
+from kconform.platforms.local import local_preflight as preflight
 from kconform.versions import PROFILES
 from tests.support.cli import environment, run_module
 

@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from kconform import progress
@@ -43,9 +44,36 @@ log = logging.getLogger(__name__)
 # Reasons a kubelet gives for a container that waits on its image: infrastructure, not Strimzi.
 IMAGE_PULL_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
 
-_ephemeral: list[ClusterProvider] = []  # clusters that cannot be reused (k3s): removed at the end
-# Operators this run installed on an existing cluster, into a namespace it created: removed at the end.
-_installed_here: list[tuple[Kube, KubeSettings, str | None, str | None]] = []
+
+@dataclass(eq=False)
+class SetupUndo:
+    """What one setup made that only this run uses, undone when its platform closes (or at once when the
+    setup fails): a cluster that cannot be reused (an ephemeral provider's, e.g. k3s), and an operator
+    installed on the user's cluster into a namespace this run created. With --keep nothing is recorded.
+    A cluster recorded here is also removed when the process exits without closing its platform."""
+
+    ephemeral: ClusterProvider | None = None
+    installed: tuple[Kube, KubeSettings, str | None, str | None] | None = None
+
+    def remove_at_end(self, provider: ClusterProvider) -> None:
+        self.ephemeral = provider
+        atexit.register(self.release_cluster)
+
+    def release_cluster(self) -> None:
+        """Remove the cluster that cannot be reused; a reusable one (kind, minikube) stays."""
+        provider, self.ephemeral = self.ephemeral, None
+        atexit.unregister(self.release_cluster)
+        if provider is not None:
+            with contextlib.suppress(Exception):
+                progress.report(f"removing {provider.name} cluster")
+                provider.delete()
+
+    def __call__(self) -> None:
+        """Undo everything recorded: the operator first (while connected), then the cluster."""
+        installed, self.installed = self.installed, None
+        if installed is not None:
+            uninstall(*installed)
+        self.release_cluster()
 
 
 def check_prerequisites(provider: ClusterProvider, settings: KubeSettings) -> None:
@@ -87,9 +115,13 @@ def _create(provider: ClusterProvider) -> ClusterInfo:
         raise
 
 
-def ensure_cluster(provider: ClusterProvider, settings: KubeSettings) -> tuple[ClusterInfo, Kube]:
+def ensure_cluster(
+    provider: ClusterProvider, settings: KubeSettings, undo: SetupUndo | None = None
+) -> tuple[ClusterInfo, Kube]:
+    """The cluster to run on: the user's as it is, a reused one with the same fingerprint, or a new one (an
+    ephemeral provider's is recorded in `undo`, unless --keep)."""
     wanted = provider.fingerprint()
-    if settings.provider == "existing":
+    if not provider.creates_cluster:
         info = provider.info()
         return info, Kube(context=info.context, kubeconfig=info.kubeconfig)
     if provider.exists():
@@ -105,34 +137,39 @@ def ensure_cluster(provider: ClusterProvider, settings: KubeSettings) -> tuple[C
         kube.api_client.close()
         provider.delete()
     info = _create(provider)
-    if settings.provider == "k3s" and not settings.keep_cluster:
-        _ephemeral.append(provider)
-    elif settings.provider == "k3s":
-        from kconform.platforms.kubernetes.providers.k3s import container_name
-
-        progress.report(
-            f"--keep: the k3s container stays; remove it with `docker rm -f {container_name(settings)}`"
-        )
+    if provider.ephemeral and not settings.keep_cluster:
+        (undo if undo is not None else SetupUndo()).remove_at_end(provider)
+    elif provider.ephemeral:
+        progress.report(provider.kept_note())
     kube = Kube(context=info.context, kubeconfig=info.kubeconfig)
     kube.apply(wanted.to_configmap())
     return info, kube
 
 
-def install_strimzi(kube: Kube, settings: KubeSettings, context: str | None, kubeconfig: str | None) -> None:
+def install_strimzi(
+    kube: Kube,
+    settings: KubeSettings,
+    context: str | None,
+    kubeconfig: str | None,
+    undo: SetupUndo | None = None,
+    *,
+    cluster_is_kconforms: bool = True,
+) -> None:
     """CRDs, then the chart or the release YAML, into an operator namespace kconform owns.
 
-    On an existing cluster what this run installed is removed at the end of the run (`uninstall_installed`),
-    except the CRDs: deleting a CRD deletes every resource of its kind in the cluster.
+    On the user's cluster (not `cluster_is_kconforms`) what this run installed is recorded in `undo`, and
+    removed when the platform closes (`uninstall`), except the CRDs: deleting a CRD deletes every resource
+    of its kind in the cluster.
     """
     created = ownership.ensure_namespace(
         kube,
         settings.operator_namespace,
         settings.run_id,
         "Strimzi operator",
-        cluster_is_kconforms=settings.provider != "existing",
+        cluster_is_kconforms=cluster_is_kconforms,
     )
-    if created and settings.provider == "existing":
-        _installed_here.append((kube, settings, context, kubeconfig))
+    if created and not cluster_is_kconforms and undo is not None and not settings.keep_cluster:
+        undo.installed = (kube, settings, context, kubeconfig)
     helm = str(tools.ensure_tool("helm")) if settings.install == "helm" else "helm"
     for step in install.steps(settings, context, helm):
         progress.report(step.describe)
@@ -217,14 +254,26 @@ def create_platform(settings: KubeSettings) -> KubernetesPlatform:
     setup failures are classified as the module docstring says."""
     settings = preflight(settings)
     provider = provider_for(settings)
+    undo = SetupUndo()
+    try:
+        info, kube, schemas = _set_up(provider, settings, undo)
+    except BaseException:
+        undo()  # each setup has its finish: what this one made goes now, its failure is not retried
+        raise
+    return KubernetesPlatform(settings, kube, info, schemas, finish=undo)
+
+
+def _set_up(
+    provider: ClusterProvider, settings: KubeSettings, undo: SetupUndo
+) -> tuple[ClusterInfo, Kube, SchemaSet]:
     budget = settings.budget
     what = (
-        "connect to the existing cluster"
-        if settings.provider == "existing"
-        else f"create the {provider.name} cluster"
+        f"create the {provider.name} cluster"
+        if provider.creates_cluster
+        else "connect to the existing cluster"
     )
     with setup_phase(what, budget.create_cluster, infrastructure=True):
-        info, kube = ensure_cluster(provider, settings)
+        info, kube = ensure_cluster(provider, settings, undo)
         kube.server_version()
     if settings.installs_strimzi:
         with setup_phase(
@@ -232,7 +281,14 @@ def create_platform(settings: KubeSettings) -> KubernetesPlatform:
             budget.install,
             infrastructure=False,
         ):
-            install_strimzi(kube, settings, info.context, info.kubeconfig)
+            install_strimzi(
+                kube,
+                settings,
+                info.context,
+                info.kubeconfig,
+                undo,
+                cluster_is_kconforms=provider.creates_cluster,
+            )
     else:
         progress.report(
             f"testing the installed Strimzi {settings.profile.strimzi} in namespace {settings.operator_namespace}"
@@ -241,65 +297,52 @@ def create_platform(settings: KubeSettings) -> KubernetesPlatform:
         wait_operator(
             kube, settings.operator_namespace, budget.operator_available, settings.operator_deployment
         )
-    schemas = SchemaSet.from_crds(kube.crds(), origin="the installed CRDs")
-    return KubernetesPlatform(settings, kube, info, schemas)
+    return info, kube, SchemaSet.from_crds(kube.crds(), origin="the installed CRDs")
 
 
-def release_ephemeral() -> None:
-    """Remove the clusters that cannot be reused (k3s containers); kind and minikube stay for reuse."""
-    while _ephemeral:
-        provider = _ephemeral.pop()
-        with contextlib.suppress(Exception):
-            progress.report(f"removing {provider.name} cluster")
-            provider.delete()
-
-
-def uninstall_installed() -> None:
+def uninstall(kube: Kube, settings: KubeSettings, context: str | None, kubeconfig: str | None) -> None:
     """Remove the operator this run installed on an existing cluster: the Helm release (its cluster-wide
     RBAC with it) or the release YAML's cluster-scoped RBAC, then the operator namespace kconform created."""
-    while _installed_here:
-        kube, settings, context, kubeconfig = _installed_here.pop()
-        progress.report(f"removing the Strimzi operator this run installed in {settings.operator_namespace}")
-        with contextlib.suppress(Exception):
-            if settings.install == "helm":
-                argv = [
-                    "helm",
-                    "uninstall",
-                    install.RELEASE,
-                    "--namespace",
-                    settings.operator_namespace,
-                    "--wait",
-                ]
-                argv += ["--kube-context", context] if context else []
-                argv += ["--kubeconfig", kubeconfig] if kubeconfig else []
-                shell.run(argv, timeout=settings.budget.install)
-            else:
-                documents = install.parse_documents(
-                    strimzi_files.read(
-                        settings.profile.strimzi, install.operator_yaml_url(settings.profile.strimzi)
-                    )
+    progress.report(f"removing the Strimzi operator this run installed in {settings.operator_namespace}")
+    with contextlib.suppress(Exception):
+        if settings.install == "helm":
+            argv = [
+                "helm",
+                "uninstall",
+                install.RELEASE,
+                "--namespace",
+                settings.operator_namespace,
+                "--wait",
+            ]
+            argv += ["--kube-context", context] if context else []
+            argv += ["--kubeconfig", kubeconfig] if kubeconfig else []
+            shell.run(argv, timeout=settings.budget.install)
+        else:
+            documents = install.parse_documents(
+                strimzi_files.read(
+                    settings.profile.strimzi, install.operator_yaml_url(settings.profile.strimzi)
                 )
-                for document in install.release_documents(documents, settings):
-                    if document.get("kind") not in ("ClusterRole", "ClusterRoleBinding"):
-                        continue
-                    api_version, kind, name = (
-                        document["apiVersion"],
-                        document["kind"],
-                        document["metadata"]["name"],
-                    )
-                    current = kube.get(api_version, kind, None, name)
-                    if current is not None and leftovers.is_kconforms(current, kube):  # never someone else's
-                        kube.delete(api_version, kind, None, name)
-        with contextlib.suppress(Exception):
-            if ownership.is_owned(kube.get("v1", "Namespace", None, settings.operator_namespace)):
-                kube.delete("v1", "Namespace", None, settings.operator_namespace)
+            )
+            for document in install.release_documents(documents, settings):
+                if document.get("kind") not in ("ClusterRole", "ClusterRoleBinding"):
+                    continue
+                api_version, kind, name = (
+                    document["apiVersion"],
+                    document["kind"],
+                    document["metadata"]["name"],
+                )
+                current = kube.get(api_version, kind, None, name)
+                if current is not None and leftovers.is_kconforms(current, kube):  # never someone else's
+                    kube.delete(api_version, kind, None, name)
+    with contextlib.suppress(Exception):
+        if ownership.is_owned(kube.get("v1", "Namespace", None, settings.operator_namespace)):
+            kube.delete("v1", "Namespace", None, settings.operator_namespace)
 
 
-atexit.register(release_ephemeral)
 __all__ = [
+    "SetupUndo",
     "check_prerequisites",
     "connect_existing",
     "create_platform",
     "ensure_cluster",
-    "release_ephemeral",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,17 @@ DELETION_POLL_S = 1.0
 class KubernetesPlatform:
     name = "kubernetes"
 
-    def __init__(self, settings: KubeSettings, kube: Kube, cluster: ClusterInfo, schemas: SchemaSet) -> None:
+    def __init__(
+        self,
+        settings: KubeSettings,
+        kube: Kube,
+        cluster: ClusterInfo,
+        schemas: SchemaSet,
+        finish: Callable[[], None]
+        | None = None,  # undoes what this platform's setup made (connect.SetupUndo)
+    ) -> None:
         self.settings = settings
+        self._finish = finish
         self.profile: Profile = settings.profile
         self.kube = kube
         self.cluster = cluster
@@ -452,7 +462,11 @@ class KubernetesPlatform:
         return diagnostics.write(base, test, self.diagnostics(namespace))
 
     def close(self) -> None:
-        self.kube.api_client.close()
+        try:
+            if self._finish is not None:
+                self._finish()  # while connected: an operator this run installed goes first
+        finally:
+            self.kube.api_client.close()
 
 
 def _uses_node_ports(resource: dict[str, Any]) -> bool:

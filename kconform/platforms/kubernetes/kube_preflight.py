@@ -27,10 +27,7 @@ def check_tools(provider: ClusterProvider, settings: KubeSettings) -> None:
         tools.ensure_tool(tool)
     if settings.install == "helm":
         tools.ensure_tool("helm")
-    if settings.provider == "k3s":
-        from kconform.platforms.kubernetes.providers.k3s import check_testcontainers
-
-        check_testcontainers(settings)
+    provider.check_environment()
 
 
 def connect_existing(settings: KubeSettings) -> Any:
@@ -140,7 +137,7 @@ def preflight(settings: KubeSettings) -> KubeSettings:
     """Check everything before any test runs; the settings to run with (the operator found, if any)."""
     provider = provider_for(settings)
     check_tools(provider, settings)
-    if settings.provider != "existing":
+    if provider.creates_cluster:
         install_files(settings)
         return settings
     kube = connect_existing(settings)

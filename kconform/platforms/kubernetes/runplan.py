@@ -10,9 +10,9 @@ from typing import Any
 from kconform import resources
 from kconform.platforms.kubernetes import client_pod, external, images, install, migration_plan, ownership
 from kconform.platforms.kubernetes.plan_step import Step
-from kconform.platforms.kubernetes.providers import provider_for
-from kconform.platforms.kubernetes.providers.kind import render_config
-from kconform.platforms.kubernetes.settings import KubeSettings
+from kconform.platforms.kubernetes.providers import PROVIDERS, provider_for
+from kconform.platforms.kubernetes.settings import INSTALLED, KubeSettings, client_image_from
+from kconform.runconfig import RunConfig
 
 
 def sidecar_pod(settings: KubeSettings, namespace: str) -> dict[str, Any]:
@@ -97,6 +97,25 @@ def example_scram_users(settings: KubeSettings, namespace: str) -> list[dict[str
     ]
 
 
+def plan_settings(config: RunConfig) -> KubeSettings:
+    """The one cluster a run's options describe, with the client pod's image and the mirror a run with this
+    environment would use (a context stands in for provider existing's when none is given)."""
+    profile, mode = config.cells()[0]
+    provider = config.provider or "kind"
+    uses_users_cluster = not PROVIDERS[provider].creates_cluster
+    return KubeSettings(
+        profile=profile,
+        run_id=config.run_id,
+        provider=provider,
+        mode=mode,
+        install=config.install or (INSTALLED if uses_users_cluster else "helm"),
+        context=config.context or ("plan-context" if uses_users_cluster else None),
+        kubernetes_version=config.kubernetes,
+        image_registry=config.image_registry,
+        client_image=client_image_from(None, config.image_registry),
+    )
+
+
 def build(
     settings: KubeSettings, *, test_namespace: str | None = None, host: str = "127.0.0.1"
 ) -> list[Step]:
@@ -106,13 +125,11 @@ def build(
     steps: list[Step] = []
     if provider.needs_docker():
         steps.append(Step("check that the Docker engine runs", argv=["docker", "info"]))
-    if settings.provider == "kind":
+    written = provider.cluster_config()
+    if written is not None:
+        config, path = written
         steps.append(
-            Step(
-                "write the kind cluster config",
-                manifest=render_config(settings),
-                notes=(f"written to {getattr(provider, 'config_path', '')}",),
-            )
+            Step(f"write the {provider.name} cluster config", manifest=config, notes=(f"written to {path}",))
         )
     fingerprint = provider.fingerprint()
     create_notes = (
@@ -122,7 +139,7 @@ def build(
     )
     for argv in provider.commands_for_create():
         steps.append(Step(f"create the {provider.name} cluster", argv=argv, notes=create_notes))
-    if settings.provider != "existing":
+    if provider.creates_cluster:
         steps.append(Step("record the cluster fingerprint", manifest=fingerprint.to_configmap()))
     if settings.installs_strimzi:
         steps.append(

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kconform import options
-from kconform.config import RunConfig
 from kconform.errors import UsageError
 from kconform.platforms.kubernetes import images
-from kconform.versions import KRAFT, PROVIDERS, Profile, check_mode
+from kconform.runconfig import RunConfig
+from kconform.versions import KRAFT, Profile, check_mode
 
 # helm / yaml: kconform installs the pinned Strimzi; installed: test the operator already on the cluster
 # (the default, and the only choice without --install, on provider `existing`).
@@ -97,8 +97,10 @@ class KubeSettings:
         )
 
     def __post_init__(self) -> None:
-        if self.provider not in PROVIDERS:
-            raise UsageError(f"unknown provider {self.provider!r}; choose one of: {', '.join(PROVIDERS)}")
+        if self.provider not in options.PROVIDERS:
+            raise UsageError(
+                f"unknown provider {self.provider!r}; choose one of: {', '.join(options.PROVIDERS)}"
+            )
         if self.install not in INSTALL_METHODS:
             raise UsageError(f"unknown install method {self.install!r}; choose one of: helm, yaml")
         if self.install == INSTALLED and self.provider != "existing":

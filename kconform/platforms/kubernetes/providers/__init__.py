@@ -9,16 +9,13 @@ from kconform.platforms.kubernetes.providers.kind import KindProvider
 from kconform.platforms.kubernetes.providers.minikube import MinikubeProvider
 from kconform.platforms.kubernetes.settings import KubeSettings
 
-__all__ = ["ClusterInfo", "ClusterProvider", "provider_for"]
+__all__ = ["PROVIDERS", "ClusterInfo", "ClusterProvider", "provider_for"]
+
+# Every provider by its --provider name (the option's choices in kconform.options name the same ones).
+PROVIDERS: dict[str, type[ClusterProvider]] = {
+    provider.name: provider for provider in (KindProvider, MinikubeProvider, K3sProvider, ExistingProvider)
+}
 
 
 def provider_for(settings: KubeSettings) -> ClusterProvider:
-    match settings.provider:
-        case "kind":
-            return KindProvider(settings)
-        case "minikube":
-            return MinikubeProvider(settings)
-        case "k3s":
-            return K3sProvider(settings)
-        case _:
-            return ExistingProvider(settings)
+    return PROVIDERS.get(settings.provider, ExistingProvider)(settings)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
 from kconform.platforms.kubernetes.settings import KubeSettings
@@ -22,6 +23,24 @@ class ClusterInfo:
 class ClusterProvider(Protocol):
     name: str
     settings: KubeSettings
+    tools: tuple[str, ...]  # executables it runs (docker is checked separately)
+    docker: bool  # needs the Docker engine
+    creates_cluster: bool  # False: uses the user's cluster as it is (a kubeconfig context), finds its Strimzi
+    ephemeral: bool  # its cluster cannot be reused: removed at the end of the run unless --keep
+
+    def __init__(self, settings: KubeSettings) -> None: ...
+
+    def cluster_config(self) -> tuple[dict[str, Any], Path] | None:
+        """The config file `create` writes (shown by `kconform plan`) and where, if it writes one."""
+        ...
+
+    def check_environment(self) -> None:
+        """What it needs beyond its tools and the Docker engine (MissingPrerequisite, one line)."""
+        ...
+
+    def kept_note(self) -> str:
+        """With --keep, how to remove an ephemeral cluster by hand."""
+        ...
 
     def required_tools(self) -> tuple[str, ...]:
         """Executables this provider runs (docker is checked separately)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from kconform.errors import UsageError
 from kconform.platforms.kubernetes.fingerprint import Fingerprint
 from kconform.platforms.kubernetes.providers.cluster_provider import ClusterInfo
@@ -10,6 +13,10 @@ from kconform.platforms.kubernetes.settings import KubeSettings
 
 class ExistingProvider:
     name = "existing"
+    tools: tuple[str, ...] = ()
+    docker = False
+    creates_cluster = False
+    ephemeral = False
 
     def __init__(self, settings: KubeSettings, external_host: str | None = None) -> None:
         self.settings = settings
@@ -18,10 +25,19 @@ class ExistingProvider:
         self.external_host = external_host or settings.external_host or ""
 
     def required_tools(self) -> tuple[str, ...]:
-        return ()
+        return self.tools
 
     def needs_docker(self) -> bool:
-        return False
+        return self.docker
+
+    def cluster_config(self) -> tuple[dict[str, Any], Path] | None:
+        return None
+
+    def check_environment(self) -> None:
+        """Its context and API server are checked by the preflight (connect_existing)."""
+
+    def kept_note(self) -> str:
+        return ""  # never created, never removed
 
     def kubeconfig_context(self) -> str | None:
         return self.settings.context

@@ -62,6 +62,10 @@ def check_testcontainers(settings: KubeSettings) -> None:
 
 class K3sProvider:
     name = "k3s"
+    tools: tuple[str, ...] = ()
+    docker = True
+    creates_cluster = True
+    ephemeral = True
 
     def __init__(self, settings: KubeSettings) -> None:
         self.settings = settings
@@ -69,10 +73,21 @@ class K3sProvider:
         self._container: Any = None
 
     def required_tools(self) -> tuple[str, ...]:
-        return ()
+        return self.tools
 
     def needs_docker(self) -> bool:
-        return True
+        return self.docker
+
+    def cluster_config(self) -> tuple[dict[str, Any], Path] | None:
+        return None
+
+    def check_environment(self) -> None:
+        check_testcontainers(self.settings)
+
+    def kept_note(self) -> str:
+        return (
+            f"--keep: the k3s container stays; remove it with `docker rm -f {container_name(self.settings)}`"
+        )
 
     def kubeconfig_context(self) -> str:
         return K3S_CONTEXT

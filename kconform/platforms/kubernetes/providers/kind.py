@@ -64,16 +64,29 @@ def render_config(settings: KubeSettings) -> dict[str, Any]:
 
 class KindProvider:
     name = "kind"
+    tools: tuple[str, ...] = ("kind",)
+    docker = True
+    creates_cluster = True
+    ephemeral = False
 
     def __init__(self, settings: KubeSettings, config_dir: Path | None = None) -> None:
         self.settings = settings
         self.config_path = (config_dir or cache_dir() / "kind") / f"{settings.cluster_name}.yaml"
 
     def required_tools(self) -> tuple[str, ...]:
-        return ("kind",)
+        return self.tools
 
     def needs_docker(self) -> bool:
-        return True
+        return self.docker
+
+    def cluster_config(self) -> tuple[dict[str, Any], Path] | None:
+        return render_config(self.settings), self.config_path
+
+    def check_environment(self) -> None:
+        """Nothing beyond its tools and the Docker engine."""
+
+    def kept_note(self) -> str:
+        return ""  # always kept: reused by the next run with the same fingerprint
 
     def kubeconfig_context(self) -> str:
         return f"kind-{self.settings.cluster_name}"

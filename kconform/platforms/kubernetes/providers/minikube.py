@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 from kconform import progress
 from kconform.platforms.kubernetes import shell
@@ -23,15 +25,28 @@ def kubernetes_version(settings: KubeSettings) -> str:
 
 class MinikubeProvider:
     name = "minikube"
+    tools: tuple[str, ...] = ("minikube",)
+    docker = True
+    creates_cluster = True
+    ephemeral = False
 
     def __init__(self, settings: KubeSettings) -> None:
         self.settings = settings
 
     def required_tools(self) -> tuple[str, ...]:
-        return ("minikube",)
+        return self.tools
 
     def needs_docker(self) -> bool:
-        return True
+        return self.docker
+
+    def cluster_config(self) -> tuple[dict[str, Any], Path] | None:
+        return None
+
+    def check_environment(self) -> None:
+        """Nothing beyond its tools and the Docker engine."""
+
+    def kept_note(self) -> str:
+        return ""  # always kept: reused by the next run with the same fingerprint
 
     def kubeconfig_context(self) -> str:
         return self.settings.cluster_name  # minikube names the context after the profile

@@ -10,26 +10,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from kconform import crds, fetch, paths
+from kconform.checks import Check
 from kconform.errors import KconformError, MissingPrerequisite
 from kconform.versions import Profile
 
 MIN_FREE_GIB = 1.0  # jars (~50 MB per Kafka version), two bridges (~60 MB each), broker logs
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-    def line(self) -> str:
-        """The one line a user reads when this is missing."""
-        return f"{self.name}: {self.fix or self.detail}"
 
 
 def _free_disk() -> Check:
