@@ -63,6 +63,17 @@ class ServerPool:
             self._kubes[name] = Kube(context=running.context, kubeconfig=str(running.kubeconfig))
         return self._kubes[name]
 
+    def undo_test_wrappers(self) -> list[str]:
+        """Drop what a test double set on a pooled Kube (e.g. its `get` wrapped to play the operator on each
+        read): the Kubes outlive the test, and a wrapper left behind plays its part in later tests (one
+        wrote Ready over another test's Kafka). Returns what was dropped."""
+        dropped = []
+        for name, kube in self._kubes.items():
+            for attribute in [a for a in vars(kube) if callable(getattr(type(kube), a, None))]:
+                del vars(kube)[attribute]
+                dropped.append(f"{name}: Kube.{attribute}")
+        return dropped
+
     def pids(self) -> list[int]:
         return [pid for s in self._servers.values() for pid in s.pids()]
 
@@ -128,6 +139,14 @@ def make_platform(servers: ServerPool, profile: Profile, mode: str, run_id: str)
     )
     cluster = ClusterInfo(running.context, str(running.kubeconfig), "127.0.0.1", created=False)
     return KubernetesPlatform(settings, kube, cluster, SchemaSet.from_crds(kube.crds()))
+
+
+@pytest.fixture(autouse=True)
+def _pooled_kubes_as_found(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that used the servers, the pooled Kubes lose any method a test double wrapped."""
+    yield
+    if "servers" in request.fixturenames:
+        request.getfixturevalue("servers").undo_test_wrappers()
 
 
 @pytest.fixture(scope="session")
