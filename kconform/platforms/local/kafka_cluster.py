@@ -44,6 +44,10 @@ JVM_OPTIONS = [
 # Kafka.main logs this (3.9 and 4.x) when startup fails, e.g. an acceptor's port is taken; the JVM does not
 # always exit after it (seen under load), so a wait must not take its live process for a starting broker.
 KAFKA_FATAL_MARKERS = ("Exiting Kafka due to fatal exception",)
+# A format is one short JVM (seconds; a minute on a loaded machine). One that runs longer has hung: the pass
+# fails with what it printed and the next reconciliation tries again, instead of it eating the whole wait
+# (a CI run lost a 600 s migration wait to one format).
+FORMAT_TIMEOUT_S = 120.0
 
 
 def kafka_cluster_id() -> str:
@@ -346,6 +350,11 @@ def _start_bootstrap_forwarders(cluster: LocalKafka) -> None:
         cluster.bootstrap_ports[item.name] = forwarder.port
 
 
+def _text(*outputs: str | bytes | None) -> str:
+    """What a timed-out subprocess printed (bytes or text, or None when it printed nothing)."""
+    return "".join(o.decode(errors="replace") if isinstance(o, bytes) else (o or "") for o in outputs)
+
+
 def _format_storage(
     java_cmd: list[str], props_path: Path, cluster_id: str, node: NodeSpec, timeout: float
 ) -> None:
@@ -360,11 +369,16 @@ def _format_storage(
         str(props_path),
         "--ignore-formatted",
     ]
+    bound = min(timeout, FORMAT_TIMEOUT_S)
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        # stdin from /dev/null: under pytest-xdist the worker's stdin is its channel to the controller.
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=bound, check=False, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired as err:
+        said = "\n".join(_text(err.stdout, err.stderr).splitlines()[-30:]) or "(nothing)"
         raise PlatformError(
-            f"formatting KRaft storage of node {node.node_id} took over {timeout:.0f}s"
+            f"formatting KRaft storage of node {node.node_id} took over {bound:.0f}s; it printed:\n{said}"
         ) from err
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
