@@ -8,7 +8,6 @@ the harness reads Strimzi's shapes correctly, never that Strimzi conforms.
 from __future__ import annotations
 
 import base64
-import datetime
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,10 +15,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
-from cryptography.x509.oid import NameOID
 
 from kconform import resources
 from kconform.errors import ResourceFailed, WaitTimeout
@@ -28,6 +24,7 @@ from kconform.platforms.kubernetes.kube_platform import KubernetesPlatform
 from kconform.versions import PROFILES
 from tests.apiserver.conftest import ServerPool, make_platform
 from tests.support.strimzi_doubles import kafka_init_binding
+from tests.throwaway_pki import Ca
 
 pytestmark = pytest.mark.apiserver
 PROFILE = PROFILES["1.2.0"]
@@ -302,21 +299,11 @@ def test_a_node_pool_is_ready_once_node_ids_are_assigned(
 
 
 def _pkcs12(password: bytes) -> tuple[bytes, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cluster-ca v0")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
+    ca = Ca.create("cluster-ca v0")
+    store = pkcs12.serialize_key_and_certificates(
+        b"ca", ca.key, ca.cert, None, BestAvailableEncryption(password)
     )
-    store = pkcs12.serialize_key_and_certificates(b"ca", key, cert, None, BestAvailableEncryption(password))
-    return store, cert
+    return store, ca.cert
 
 
 def test_a_secret_with_binary_pkcs12_reads_as_bytes(platform: KubernetesPlatform, namespace: str) -> None:
