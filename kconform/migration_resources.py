@@ -8,6 +8,10 @@
 - A single ephemeral controller loses the metadata synced from ZooKeeper on a restart (:43-45): the
   controller pool here has one node with `persistent-claim` storage (on Kubernetes: the default
   StorageClass, which kind, minikube and k3s have), or three ephemeral nodes when asked.
+- The broker pool is one `persistent-claim` node too. Ephemeral storage is an emptyDir, and Strimzi rolls a
+  broker by deleting its pod (KafkaRoller), so a single ephemeral broker starts every roll of the migration
+  with an empty log: every message before it gone. Strimzi's own MigrationST (0.45.2) migrates persistent
+  broker pools (`brokerPoolPersistentStorage`, MigrationST.java:409).
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def zookeeper_cluster_on_pools(
     # With node pools the pool sizes the brokers; spec.kafka.replicas/storage would only draw a warning.
     kafka["spec"]["kafka"].pop("replicas", None)
     kafka["spec"]["kafka"].pop("storage", None)
-    pool = _pool(profile, BROKER_POOL, name, namespace, run_id, ["broker"], 1, EPHEMERAL, "[0-99]")
+    pool = _pool(profile, BROKER_POOL, name, namespace, run_id, ["broker"], 1, PERSISTENT, "[0-99]")
     return [kafka, pool]
 
 

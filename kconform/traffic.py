@@ -8,7 +8,12 @@ the cluster kept of what it acknowledged:
 - produced: values sent; acknowledged: values whose offset the cluster returned;
 - consumed: distinct values read; duplicates: reads beyond the first of a value;
 - lost: acknowledged values never read; misplaced: values read at another partition/offset than acknowledged;
+- overwritten: positions (partition, offset) acknowledged for more than one value: the log was truncated
+  under an acknowledged value and the offset given again;
 - out_of_order: partitions whose acknowledged offsets do not follow the send order.
+
+The consumer's records count as read even when committing their offsets failed: the broker may have stored
+a commit whose answer never came, and the group would then never hand them out again.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from kconform.errors import KconformError, WaitTimeout
 from kconform.waits import wait_until
 
 Produce = Callable[[list[str]], list[dict[str, Any]]]
-Consume = Callable[[], list[dict[str, Any]]]
+Consume = Callable[[], tuple[list[dict[str, Any]], KconformError | None]]  # records, commit failure
 MAX_ERRORS_KEPT = 20
 
 
@@ -64,6 +69,7 @@ def account(ledger: Ledger) -> dict[str, Any]:
         "misplaced": sum(
             1 for value, place in ledger.acknowledged.items() if value in seen_at and seen_at[value] != place
         ),
+        "overwritten": sum(1 for count in Counter(ledger.acknowledged.values()).values() if count > 1),
         "out_of_order": out_of_order,
         "client_errors": ledger.error_count,
     }
@@ -111,7 +117,7 @@ class ContinuousTraffic:
     def _consumer(self) -> None:
         while not self._stop_consuming.is_set():
             try:
-                records = self._consume()
+                records, commit_failure = self._consume()
             except KconformError as err:
                 with self._lock:
                     self.ledger.error("consume", err)
@@ -123,6 +129,8 @@ class ContinuousTraffic:
                     for r in records
                     if str(r["value"]).startswith(f"{self.prefix}-")
                 )
+                if commit_failure is not None:
+                    self.ledger.error("commit", commit_failure)
 
     def counts(self) -> dict[str, Any]:
         with self._lock:

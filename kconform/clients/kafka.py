@@ -177,9 +177,20 @@ def _consume(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
             cause = session.diagnose()
             if cause is not None:
                 raise type(cause)(f"{action}: {cause}")
+        commit_error = None
         if group and records and args.get("commit", True):
-            client.commit()
-    return {"records": records}
+            try:
+                client.commit()
+            except Exception as err:
+                # The broker may have stored offsets whose answer never came (a commit that timed out in a
+                # broker roll): the records read go back with the failure, so no caller loses them.
+                failure = translate(
+                    err, f"{action}: commit offsets", endpoint, session.ssl_settings, client, session.spoken
+                )
+                commit_error = operations.error_response(failure)["error"]
+    return (
+        {"records": records} if commit_error is None else {"records": records, "commit_error": commit_error}
+    )
 
 
 def _create_topic(

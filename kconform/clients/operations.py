@@ -14,6 +14,8 @@ Operations and their args / results:
                   result {"offsets": [{"partition": int, "offset": int}]}
   consume         args {topic, group, count, timeout_s, from_beginning: bool}
                   result {"records": [{"key": str|null, "value": str, "partition": int, "offset": int}]}
+                  plus "commit_error": <error as in an error response> when the group's offsets for the
+                  records read could not be committed (the records are returned all the same)
   create_topic    args {topic, partitions, replicas, timeout_s}            result {}
   delete_topic    args {topic, timeout_s}                                  result {}
   list_topics     args {timeout_s}                                         result {"topics": [str]}
@@ -148,15 +150,19 @@ def raise_for_response(response: dict[str, Any]) -> Any:
     """Return the result of a response, or raise the error it carries as the same KconformError type."""
     if response.get("ok"):
         return response.get("result")
-    error = response.get("error") or {}
+    raise error_from(response.get("error") or {})
+
+
+def error_from(error: Mapping[str, Any]) -> errors.KconformError:
+    """The KconformError an error response (or a result's commit_error) describes."""
     kind = error.get("type", "ClientError")
     message = error.get("message", "client operation failed")
     if kind == "AuthorizationFailed":
-        raise errors.AuthorizationFailed(error.get("scope") or "unknown", message)
+        return errors.AuthorizationFailed(error.get("scope") or "unknown", message)
     error_type = getattr(errors, kind, None)
     if isinstance(error_type, type) and issubclass(error_type, errors.KconformError):
-        raise error_type(message)
-    raise errors.ClientError(f"{kind}: {message}")
+        return error_type(message)
+    return errors.ClientError(f"{kind}: {message}")
 
 
 class ClientRunner(Protocol):

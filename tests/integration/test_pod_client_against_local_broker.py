@@ -12,15 +12,19 @@ import sys
 import uuid
 from pathlib import Path
 
+import kafka.errors
 import pytest
+from kafka import KafkaConsumer
 
 from kconform import paths, resources
+from kconform.clients.local_runner import InProcessRunner
 from kconform.clients.operations import Credentials, Endpoint, request
-from kconform.errors import AuthenticationFailed, AuthorizationFailed
+from kconform.errors import AuthenticationFailed, AuthorizationFailed, ClientError
 from kconform.platforms.kubernetes.client_pod import MOUNT_PATH, PodClientRunner
 from kconform.platforms.local.local_platform import LocalPlatform
 from kconform.secrets import text
 from kconform.versions import KRAFT, profile
+from kconform_fixtures.clients import KafkaClient
 
 pytestmark = pytest.mark.integration
 ENTRY = paths.MANIFESTS_DIR / "clients" / "entry.py"
@@ -59,7 +63,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         ):
             platform.apply(document)
         kafka = platform.wait_ready("Kafka", "ns", "podc", 300)
-        for topic in ("allowed", "forbidden"):
+        for topic in ("allowed", "forbidden", "commits"):
             platform.apply(
                 resources.kafka_topic(prof, name=topic, namespace="ns", cluster="podc", run_id=run_id)
             )
@@ -74,6 +78,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
                 acls=[
                     resources.acl("topic", "allowed", ["Read", "Write"]),
                     resources.acl("group", "g", ["Read"]),
+                    resources.acl("topic", "commits", ["Read", "Write"]),
+                    resources.acl("group", "g-commit", ["Read"]),
                 ],
             )
         )
@@ -170,3 +176,28 @@ def test_scram_credentials_travel_on_stdin_and_a_wrong_password_is_typed(cluster
     wrong = Credentials.scram("sasl", "WrongPassword1", ca_crt=credentials.ca_crt)
     with pytest.raises(AuthenticationFailed, match="SCRAM-SHA-512"):
         runner.run(request("produce", endpoint, wrong, timeout_s=6, **produce))
+
+
+def test_records_read_come_back_when_the_answer_to_their_commit_is_lost(cluster, monkeypatch) -> None:
+    """A commit whose answer never came (a broker rolled after storing it) must not drop the records read:
+    the broker kept the offsets, so the group never hands those records out again. A CI migration run
+    counted ten acknowledged messages as lost this way (one consume batch)."""
+    endpoint, credentials, _ = cluster
+    client = KafkaClient(InProcessRunner(), endpoint, credentials, timeout_s=5)
+    client.produce("commits", ["c-0", "c-1"])
+    real_commit = KafkaConsumer.commit
+
+    def commit_then_lose_the_answer(self, *args, **kwargs):  # a double for the lost answer only
+        real_commit(self, *args, **kwargs)
+        raise kafka.errors.KafkaTimeoutError("no answer to OffsetCommit")
+
+    monkeypatch.setattr(KafkaConsumer, "commit", commit_then_lose_the_answer)
+    records, failure = client.read("commits", group="g-commit", count=2)
+    assert [r["value"] for r in records] == ["c-0", "c-1"]
+    assert isinstance(failure, ClientError) and "commit offsets" in str(failure), failure
+    client.produce("commits", ["c-2"])
+    with pytest.raises(ClientError, match="commit offsets"):  # consume() still says the commit failed
+        client.consume("commits", group="g-commit", count=1)
+    monkeypatch.undo()
+    # The broker stored both commits: nothing is handed out again.
+    assert client.consume("commits", group="g-commit", count=1) == []

@@ -75,3 +75,18 @@ def test_roles_come_from_process_roles_in_the_node_configuration() -> None:
     """Strimzi's per-node ConfigMap `server.config` (KafkaCluster.java:187): no process.roles = ZooKeeper broker."""
     assert metadata_state.roles_in("node.id=3\nprocess.roles=controller\n") == ["controller"]
     assert metadata_state.roles_in("broker.id=0\nzookeeper.connect=x:2181\n") == [metadata_state.NO_ROLES]
+
+
+def test_every_pool_of_the_migration_keeps_its_log_across_a_roll(capsys: pytest.CaptureFixture[str]) -> None:
+    """Ephemeral storage is an emptyDir and Strimzi rolls a node by deleting its pod (KafkaRoller): a single
+    ephemeral broker would begin every roll of the migration with an empty log. Both pools claim volumes,
+    deleted with the pool (deleteClaim), as MigrationST's persistent pools at 0.45.2 do."""
+    pools = [
+        s["manifest"]
+        for s in _migration_steps(capsys, "zookeeper")
+        if s.get("manifest", {}).get("kind") == "KafkaNodePool"
+    ]
+    assert {p["metadata"]["name"] for p in pools} == {"kafka", "controller"}
+    for pool in pools:
+        (volume,) = pool["spec"]["storage"]["volumes"]
+        assert (volume["type"], volume["deleteClaim"]) == ("persistent-claim", True), pool["metadata"]["name"]

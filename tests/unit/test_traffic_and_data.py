@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kconform.errors import BrokerUnreachable
+from kconform.errors import BrokerUnreachable, ClientError
 from kconform.report.conformance import read_conformance, write_conformance
 from kconform.report.model import RunRecord, TestResult
 from kconform.traffic import ContinuousTraffic, Ledger, account
@@ -31,6 +31,7 @@ def test_every_acknowledged_value_read_once_is_clean() -> None:
         "lost": 0,
         "duplicates": 0,
         "misplaced": 0,
+        "overwritten": 0,
         "out_of_order": [],
         "client_errors": 0,
     }
@@ -66,11 +67,11 @@ def test_the_loops_account_failed_sends_as_unacknowledged_and_drain() -> None:
 
     position = {"next": 0}
 
-    def consume() -> list[dict]:
+    def consume() -> tuple[list[dict], None]:
         with lock:
             records = log[position["next"] :]
             position["next"] = len(log)
-        return records
+        return records, None
 
     traffic = ContinuousTraffic(produce, consume, prefix="t", batch=2, pause_s=0.01).start()
     traffic.await_progress("in the test", timeout=10)
@@ -78,6 +79,46 @@ def test_the_loops_account_failed_sends_as_unacknowledged_and_drain() -> None:
     assert counts["lost"] == 0 and counts["duplicates"] == 0
     assert counts["client_errors"] == 1
     assert counts["produced"] == counts["acknowledged"] + 2
+
+
+def test_an_offset_given_twice_is_counted_as_overwritten() -> None:
+    """A log truncated under an acknowledged value gives its offset again: the first value is lost and the
+    position counted as overwritten (what an unclean leader election or a wiped log does)."""
+    acks = {"m-0": (0, 0), "m-1": (0, 1), "m-2": (0, 1)}
+    counts = account(_ledger(acks, [("m-0", 0, 0), ("m-2", 0, 1)], ["m-0", "m-1", "m-2"]))
+    assert counts["overwritten"] == 1
+    assert counts["lost"] == 1
+
+
+def test_records_whose_commit_failed_count_as_read() -> None:
+    """The group's offsets move past what a consume read even when the commit's answer is lost; the loop
+    keeps those records (and counts the failure), so the drain does not wait for what never comes again."""
+    log = [{"value": f"t-early{i}", "partition": 0, "offset": i} for i in range(4)]
+    committed = {"next": 0}
+    lock = threading.Lock()
+
+    def produce(values: list[str]) -> list[dict]:
+        with lock:
+            start = len(log)
+            log.extend({"value": v, "partition": 0, "offset": start + i} for i, v in enumerate(values))
+        return [{"partition": 0, "offset": start + i} for i in range(len(values))]
+
+    def consume() -> tuple[list[dict], ClientError | None]:
+        with lock:
+            records = log[committed["next"] :]
+            committed["next"] = len(log)  # the broker stored the commit...
+        failed = records and records[0]["offset"] == 0
+        return records, ClientError("commit offsets: no answer") if failed else None  # ...the answer lost
+
+    traffic = ContinuousTraffic(produce, consume, prefix="t", batch=2, pause_s=0.01)
+    traffic.ledger.acknowledged.update({f"t-early{i}": (0, i) for i in range(4)})
+    traffic.ledger.sent.extend(f"t-early{i}" for i in range(4))
+    traffic.start()
+    traffic.await_progress("in the test", timeout=10)
+    counts = traffic.stop(drain_timeout=10)
+    assert counts["lost"] == 0 and counts["duplicates"] == 0, counts
+    assert counts["client_errors"] == 1
+    assert traffic.ledger.errors[0].startswith("commit: ClientError")
 
 
 def test_attached_data_reaches_conformance_json(tmp_path: Path) -> None:
