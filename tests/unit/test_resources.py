@@ -10,6 +10,7 @@ import pytest
 
 from kconform import resources
 from kconform.errors import InvalidCombination, ManifestError, UsageError
+from kconform.java_properties import parse_properties
 from kconform.resources import BrokerOverride
 from kconform.versions import KRAFT, KRAFT_DEDICATED, PROFILES, ZOOKEEPER
 
@@ -363,7 +364,7 @@ def test_sidecar_pod_runs_the_bridge_next_to_the_app() -> None:
 def test_sidecar_bridge_properties_are_modern_and_localhost_only() -> None:
     _, config_map = sidecar()
     text = config_map["data"]["bridge.properties"]
-    properties = resources.parse_properties(text)
+    properties = parse_properties(text)
     assert properties["bridge.id"] == "sc-1"
     assert properties["http.host"] == "127.0.0.1"
     assert properties["http.port"] == "8088"
@@ -380,50 +381,6 @@ def test_sidecar_bridge_properties_are_modern_and_localhost_only() -> None:
 
 
 # ----------------------------------------------------------------------------------------- properties
-
-
-def test_parse_properties_handles_the_java_format() -> None:
-    text = (
-        "# comment\n"
-        "! another comment\n"
-        "\n"
-        "a=1\n"
-        "b : two words \n"
-        "c three\n"
-        "  d=\\\n"
-        "    continued\n"
-        "e\\=key=x\\ty\n"
-        "f=\\u00e9\n"
-        "g\n"
-        "h==\n"
-    )
-    assert resources.parse_properties(text) == {
-        "a": "1",
-        "b": "two words ",
-        "c": "three",
-        "d": "continued",
-        "e=key": "x\ty",
-        "f": "é",
-        "g": "",
-        "h": "=",
-    }
-
-
-def test_properties_round_trip() -> None:
-    tricky = {
-        "plain": "value",
-        "provider": "${env:USER_CRT}",
-        "with spaces": " leading and trailing ",
-        "k=v:w": "a=b:c",
-        "#hash": "#not a comment",
-        "path": "C:\\dir\\file",
-        "lines": "one\ntwo",
-        "unicode": "é😀",
-        "empty": "",
-    }
-    text = resources.render_properties(tricky)
-    assert resources.parse_properties(text) == tricky
-    assert text.isascii()
 
 
 def test_load_one_insists_on_one_document(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ from kconform import strimzi_contract as contract
 from kconform.clients.operations import Credentials, Endpoint
 from kconform.errors import PlatformError
 from kconform.forwarding import Forwarder
+from kconform.java_properties import render_properties
 from kconform.platforms.local import jars, strimzi_secrets, topology
 from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import CertificateAuthority, write_pem
@@ -296,7 +297,7 @@ def _bring_up(
             zookeeper_connect=zookeeper_connect,
         )
         props_path = node_dir / "server.properties"
-        props_path.write_text(topology.render_properties(props), encoding="utf-8")
+        props_path.write_text(render_properties(props), encoding="utf-8")
         java_cmd = [str(java.executable), *JVM_OPTIONS, *logging_opts, "-cp", classpath]
         commands.append((node, [*java_cmd, "kafka.Kafka", str(props_path)]))
 

@@ -30,6 +30,7 @@ from typing import Any
 from kconform import kraft_migration as km
 from kconform.clients import kafka as kafka_clients
 from kconform.errors import KconformError, PlatformError, UsageError, WaitTimeout
+from kconform.java_properties import render_properties
 from kconform.kraft_migration import ConfigState
 from kconform.platforms.local import mbeans, migration_config, topology
 from kconform.platforms.local.kafka_cluster import (
@@ -189,7 +190,7 @@ class LocalMigration:
     def _converge(self, node: NodeSpec, config: ConfigState, deadline: float) -> None:
         """Restart `node` with its properties for `config` unless it already runs with exactly those."""
         props_path = self._node_dir(node) / "server.properties"
-        rendered = topology.render_properties(self.properties(node, config))
+        rendered = render_properties(self.properties(node, config))
         running = self.cluster.process_for(node)
         if running is not None and running.alive() and props_path.read_text(encoding="utf-8") == rendered:
             return

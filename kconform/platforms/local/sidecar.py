@@ -21,12 +21,12 @@ import httpx
 
 from kconform import strimzi_contract as contract
 from kconform.errors import UsageError
+from kconform.java_properties import parse_properties, render_properties
 from kconform.platforms.local.bridge_download import ensure_bridge
 from kconform.platforms.local.java import JavaRuntime
 from kconform.platforms.local.pki import write_pem
 from kconform.platforms.local.ports import free_ports, release
 from kconform.platforms.local.processes import ManagedProcess, ProcessSupervisor
-from kconform.resources import parse_properties, render_properties
 from kconform.secrets import text as secret_text
 from kconform.waits import wait_until
 

@@ -337,7 +337,3 @@ def server_properties(
             continue  # Strimzi ignores super.users in spec.kafka.config
         props[key] = json.dumps(value) if isinstance(value, bool) else str(value)
     return props
-
-
-def render_properties(props: Mapping[str, str]) -> str:
-    return "".join(f"{key}={value}\n" for key, value in props.items())
