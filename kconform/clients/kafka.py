@@ -31,19 +31,19 @@ from kconform import errors
 from kconform.clients import operations
 from kconform.clients.kafka_builders import (
     DEFAULT_TIMEOUT_S,
-    _consumer_args,
-    _open,
-    _producer_args,
     admin,
     consumer,
+    consumer_args,
+    open_session,
     producer,
+    producer_args,
     tls_files,
 )
 from kconform.clients.kafka_failures import (
-    _cluster_of,
-    _known_brokers,
     check_advertised,
+    cluster_of,
     diagnose_connectivity,
+    known_brokers,
     translate,
 )
 from kconform.clients.kafka_probes import (
@@ -105,7 +105,7 @@ def _produce(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
     # the InitProducerId ClusterAuthorizationFailed an idempotent producer gets (STRIMZI_FACTS §6).
     idempotent = bool(args.get("idempotent", True))
     overrides = {"enable_idempotence": idempotent}
-    with _open(*_producer_args(endpoint, credentials, timeout_s, overrides)) as session:
+    with open_session(*producer_args(endpoint, credentials, timeout_s, overrides)) as session:
         client = session.client
         check_advertised(endpoint, client)
         futures = [
@@ -123,7 +123,7 @@ def _produce(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
 def _raise_if_unauthorized(client: Any, topic: str) -> None:
     """kafka-python records a topic the broker refused in metadata (and logs it) instead of raising from
     poll(); surface it as the TopicAuthorizationFailedError the broker answered, as the Java consumer does."""
-    cluster = _cluster_of(client)
+    cluster = cluster_of(client)
     if topic in getattr(cluster, "unauthorized_topics", ()):
         raise kafka_errors.TopicAuthorizationFailedError(f"Not authorized to access topics: [{topic}]")
 
@@ -142,7 +142,7 @@ def _consume(endpoint: Endpoint, credentials: Credentials | None, args: dict[str
     records: list[dict[str, Any]] = []
     action = f"consume from topic {topic!r}" + (f" as group {group!r}" if group else "")
     overrides = {"group_id": group, "auto_offset_reset": reset}
-    with _open(*_consumer_args(endpoint, credentials, timeout_s, overrides)) as session:
+    with open_session(*consumer_args(endpoint, credentials, timeout_s, overrides)) as session:
         client = session.client
         check_advertised(endpoint, client)
         if group:
@@ -231,9 +231,9 @@ def _cluster_metadata(
     with admin(endpoint, credentials, timeout_s=float(args.get("timeout_s") or DEFAULT_TIMEOUT_S)) as client:
         brokers = [
             {"node_id": node_id, "host": address.host, "port": address.port}
-            for node_id, address in _known_brokers(client)
+            for node_id, address in known_brokers(client)
         ]
-        controller = getattr(_cluster_of(client), "controller", None)
+        controller = getattr(cluster_of(client), "controller", None)
     return {
         "brokers": sorted(brokers, key=lambda b: b["node_id"]),
         "controller_id": getattr(controller, "node_id", None),

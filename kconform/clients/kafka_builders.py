@@ -131,7 +131,7 @@ def _sasl_refusal(
 
 
 @contextlib.contextmanager
-def _open(
+def open_session(
     factory: Callable[..., Any],
     close: Callable[[Any], None],
     kind: str,
@@ -168,7 +168,7 @@ def _open(
 
 @contextlib.contextmanager
 def _client(*open_args: Any) -> Iterator[Any]:
-    with _open(*open_args) as session:
+    with open_session(*open_args) as session:
         yield session.client
 
 
@@ -184,7 +184,7 @@ def _close_admin(client: Any) -> None:
     client.close()
 
 
-def _producer_args(
+def producer_args(
     endpoint: Endpoint, credentials: Credentials | None, timeout_s: float, overrides: dict[str, Any]
 ) -> tuple[Any, ...]:
     timeout_ms = _timeouts(timeout_s)["request_timeout_ms"]
@@ -192,7 +192,7 @@ def _producer_args(
     return (KafkaProducer, _close_producer, "producer", endpoint, credentials, timeout_s, defaults, overrides)
 
 
-def _consumer_args(
+def consumer_args(
     endpoint: Endpoint, credentials: Credentials | None, timeout_s: float, overrides: dict[str, Any]
 ) -> tuple[Any, ...]:
     defaults = {"enable_auto_commit": False, "auto_offset_reset": "earliest"}
@@ -207,7 +207,7 @@ def producer(
     **overrides: Any,
 ) -> contextlib.AbstractContextManager[KafkaProducer]:
     """A KafkaProducer with send/flush/delivery bounded by `timeout_s`; overrides are kafka-python configs."""
-    return _client(*_producer_args(endpoint, credentials, timeout_s, overrides))
+    return _client(*producer_args(endpoint, credentials, timeout_s, overrides))
 
 
 def consumer(
@@ -218,7 +218,7 @@ def consumer(
     **overrides: Any,
 ) -> contextlib.AbstractContextManager[KafkaConsumer]:
     """A KafkaConsumer (no auto commit, earliest offsets unless overridden); poll it with a deadline."""
-    return _client(*_consumer_args(endpoint, credentials, timeout_s, overrides))
+    return _client(*consumer_args(endpoint, credentials, timeout_s, overrides))
 
 
 def admin(

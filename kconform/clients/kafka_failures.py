@@ -33,16 +33,16 @@ CONNECTIVITY_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def _cluster_of(client: Any) -> Any:
+def cluster_of(client: Any) -> Any:
     # kafka-python 3.x keeps its metadata cache (ClusterMetadata) under a different private name per client:
     # producer._metadata, consumer._cluster, admin._manager.cluster.
     cluster = getattr(client, "_metadata", None) or getattr(client, "_cluster", None)
     return cluster if cluster is not None else getattr(getattr(client, "_manager", None), "cluster", None)
 
 
-def _known_brokers(client: Any) -> list[tuple[Any, Address]]:
+def known_brokers(client: Any) -> list[tuple[Any, Address]]:
     """(node_id, advertised address) pairs from the client's metadata cache, [] if it never bootstrapped."""
-    cluster = _cluster_of(client)
+    cluster = cluster_of(client)
     brokers = cluster.brokers() if cluster is not None else []
     return [(broker.node_id, Address(broker.host, int(broker.port))) for broker in brokers]
 
@@ -76,7 +76,7 @@ def diagnose_connectivity(
                 f"before SASL authentication; set the client's security.protocol to SASL_{spoken} with "
                 "SCRAM credentials from the KafkaUser Secret"
             )
-    for node_id, address in _known_brokers(client) if client is not None else []:
+    for node_id, address in known_brokers(client) if client is not None else []:
         try:
             probe(address, tls_files)
         except errors.ClientError as err:
@@ -95,7 +95,7 @@ def check_advertised(endpoint: Endpoint, client: Any, *, timeout: float = PROBE_
     such broker. Addresses that answer are left to the client (TLS problems are diagnosed after a failure).
     """
     unreachable = []
-    for node_id, address in _known_brokers(client):
+    for node_id, address in known_brokers(client):
         try:
             probe(address, None, timeout=timeout)
         except errors.BrokerUnreachable as err:
