@@ -2,7 +2,7 @@
 own bound, saying what it printed (a CI run lost a whole 600 s migration wait to one format), and it never
 reads the caller's stdin (a pytest-xdist worker's stdin is its channel to the controller).
 
-A Python stand-in plays the JVM: `_format_storage` appends StorageTool's arguments to the command it is given.
+A Python stand-in plays the JVM: `format_storage` appends StorageTool's arguments to the command it is given.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def test_a_hung_format_fails_within_its_own_bound_with_what_it_printed(
         "import threading; print('Formatting', flush=True); threading.Event().wait()",
     ]
     with pytest.raises(PlatformError, match=r"node 100 took over 1s; it printed:\nFormatting"):
-        kafka_cluster._format_storage(hangs, tmp_path / "server.properties", "id", CONTROLLER, timeout=600)
+        kafka_cluster.format_storage(hangs, tmp_path / "server.properties", "id", CONTROLLER, timeout=600)
 
 
 def test_the_format_reads_nothing_from_the_callers_stdin(tmp_path: Path) -> None:
@@ -39,6 +39,6 @@ def test_the_format_reads_nothing_from_the_callers_stdin(tmp_path: Path) -> None
         "import sys; print('stdin gave', repr(sys.stdin.read())); sys.exit(1)",
     ]
     with pytest.raises(PlatformError, match=r"failed \(exit 1\):\nstdin gave ''"):
-        kafka_cluster._format_storage(
+        kafka_cluster.format_storage(
             reads_stdin, tmp_path / "server.properties", "id", CONTROLLER, timeout=60
         )

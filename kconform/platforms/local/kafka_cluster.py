@@ -178,7 +178,7 @@ def _assign_ports(topo: Topology, reserved: list[int]) -> dict[int, NodePorts]:
     return assigned
 
 
-def _node_sans(topo: Topology, node: NodeSpec) -> list[str]:
+def node_sans(topo: Topology, node: NodeSpec) -> list[str]:
     """DNS names and IPs for a node certificate: Strimzi's service names plus what this machine uses."""
     c, ns = topo.cluster, topo.namespace
     sans = [
@@ -279,7 +279,7 @@ def _bring_up(
         node_dir = base / node.pod_name(topo.cluster)
         node_dir.mkdir(exist_ok=True)
         issued = cluster_ca.issue(
-            f"{topo.cluster}-kafka", organization="io.strimzi", sans=_node_sans(topo, node)
+            f"{topo.cluster}-kafka", organization="io.strimzi", sans=node_sans(topo, node)
         )
         keystore = node_dir / "keystore.pem"
         write_pem(keystore, issued.key_pem + issued.chain_pem)
@@ -306,9 +306,7 @@ def _bring_up(
         java_cmd = [str(java.executable), *JVM_OPTIONS, *logging_opts, "-cp", classpath]
         with ThreadPoolExecutor(max_workers=len(commands)) as formatting:
             formats = [
-                formatting.submit(
-                    _format_storage, java_cmd, Path(argv[-1]), cluster.cluster_id, node, timeout
-                )
+                formatting.submit(format_storage, java_cmd, Path(argv[-1]), cluster.cluster_id, node, timeout)
                 for node, argv in commands
             ]
             for formatted in formats:
@@ -356,7 +354,7 @@ def _text(*outputs: str | bytes | None) -> str:
     return "".join(o.decode(errors="replace") if isinstance(o, bytes) else (o or "") for o in outputs)
 
 
-def _format_storage(
+def format_storage(
     java_cmd: list[str], props_path: Path, cluster_id: str, node: NodeSpec, timeout: float
 ) -> None:
     """Format a KRaft node's log directory, as the operator's init does before the first start."""

@@ -36,8 +36,8 @@ from kconform.platforms.local import mbeans, migration_config, topology
 from kconform.platforms.local.kafka_cluster import (
     KAFKA_FATAL_MARKERS,
     LocalKafka,
-    _format_storage,
-    _node_sans,
+    format_storage,
+    node_sans,
     now,
 )
 from kconform.platforms.local.pki import write_pem
@@ -165,7 +165,7 @@ class LocalMigration:
             issued = self.cluster.cluster_ca.issue(
                 f"{self.cluster.topology.cluster}-kafka",
                 organization="io.strimzi",
-                sans=_node_sans(self.cluster.topology, node),
+                sans=node_sans(self.cluster.topology, node),
             )
             write_pem(keystore, issued.key_pem + issued.chain_pem)
         return topology.TlsFiles(
@@ -201,7 +201,7 @@ class LocalMigration:
         data = self._node_dir(node) / "data"
         if node.is_controller:
             assert self.zookeeper_cluster_id is not None
-            _format_storage(
+            format_storage(
                 self.cluster.java_cmd, props_path, self.zookeeper_cluster_id, node, _left(deadline)
             )
         elif config == ConfigState.ZK:
