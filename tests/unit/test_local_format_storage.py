@@ -7,6 +7,7 @@ A Python stand-in plays the JVM: `format_storage` appends StorageTool's argument
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -33,12 +34,23 @@ def test_a_hung_format_fails_within_its_own_bound_with_what_it_printed(
 
 
 def test_the_format_reads_nothing_from_the_callers_stdin(tmp_path: Path) -> None:
+    """The caller's fd 0 holds data here (as an xdist worker's channel would): the JVM must not see it."""
     reads_stdin = [
         sys.executable,
         "-c",
         "import sys; print('stdin gave', repr(sys.stdin.read())); sys.exit(1)",
     ]
-    with pytest.raises(PlatformError, match=r"failed \(exit 1\):\nstdin gave ''"):
-        kafka_cluster.format_storage(
-            reads_stdin, tmp_path / "server.properties", "id", CONTROLLER, timeout=60
-        )
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"the worker's channel")
+    os.close(write_end)
+    saved = os.dup(0)
+    os.dup2(read_end, 0)
+    try:
+        with pytest.raises(PlatformError, match=r"failed \(exit 1\):\nstdin gave ''"):
+            kafka_cluster.format_storage(
+                reads_stdin, tmp_path / "server.properties", "id", CONTROLLER, timeout=60
+            )
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        os.close(read_end)
