@@ -8,6 +8,9 @@
      "cells_inconclusive": [{"cell": {...}, "reason"}],
      "cells_timing": [{"cell": {...}, "setup_s", "test_s"}]}
 
+`status` is one of passed, failed, error, skipped, inconclusive, interrupted (the run was stopped while the
+test ran) and not-run (the run stopped before it started).
+
 `setup_s` is the part of a test's `duration_s` spent in setup, mostly waiting for its cluster; a cell's
 timing sums its tests' (written, never read back: it follows from the results).
 

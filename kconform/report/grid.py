@@ -11,7 +11,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from kconform.report.merge import MergedReport
-from kconform.report.model import CellDict, Outcome, TestResult, cell_id, cell_label, cell_sort_key
+from kconform.report.model import (
+    UNDECIDED,
+    CellDict,
+    Outcome,
+    TestResult,
+    cell_id,
+    cell_label,
+    cell_sort_key,
+)
 
 NO_WORKFLOW = "(no workflow)"
 
@@ -46,7 +54,8 @@ class Square:
         counts = self.counts
         if counts[Outcome.FAILED] or counts[Outcome.ERROR]:
             return "failed"
-        if counts[Outcome.INCONCLUSIVE] or (self.inconclusive_reason is not None and not self.results):
+        undecided = any(counts[outcome] for outcome in UNDECIDED)  # inconclusive, interrupted, not run
+        if undecided or (self.inconclusive_reason is not None and not self.results):
             return "inconclusive"
         if counts[Outcome.PASSED]:
             return "passed"

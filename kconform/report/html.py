@@ -7,7 +7,7 @@ Stable hooks for tests and for people linking into the page:
     th.cell-head[data-cell]                        one column per cell (data-cell = model.cell_id)
     th.cell-head span.cell-timing[data-setup-s][data-test-s]  the cell's setup and test time
     td.square.status-<s>[data-workflow][data-cell] s = passed | failed | inconclusive | skipped | empty
-    section#failures table.failure[data-nodeid]    one details table per failed/error/inconclusive test
+    section#failures table.failure[data-nodeid]    one table per failed/error/inconclusive/interrupted test
     section#inconclusive-cells li[data-cell]       cells whose infrastructure failed
     a#allure-link                                  the Allure report, when there is one
 Every free text is escaped, and messages are redacted before they are escaped.
@@ -56,18 +56,20 @@ thead th { background: #f6f8fa; font-weight: 600; }
 .status-failed { background: #ffc9c9; color: #7d0a1c; font-weight: 600; }
 .status-inconclusive { background: #ffe3a3; color: #6b4200; }
 .status-skipped { background: #e4e7eb; color: #424a53; }
+.status-interrupted, .status-not-run { background: #ffe3a3; color: #6b4200; }
 .status-empty { background: #fff; color: #8c959f; }
 .legend span { display: inline-block; padding: .1rem .5rem; margin-right: .4rem; border-radius: 4px;
   font-size: .85rem; }
 table.failure { margin-bottom: 1.2rem; width: 100%; max-width: 70rem; }
 table.failure th { width: 8rem; background: #f6f8fa; }
 table.failure-failed, table.failure-error { border-left: 5px solid #cf222e; }
-table.failure-inconclusive { border-left: 5px solid #d4a72c; }
+table.failure-inconclusive, table.failure-interrupted { border-left: 5px solid #d4a72c; }
 pre.message { white-space: pre-wrap; word-break: break-word; margin: 0; font-size: .85rem; }
 footer { margin-top: 2rem; font-size: .8rem; color: #57606a; }
 """
 
-_DETAIL_STATUSES = (Outcome.FAILED, Outcome.ERROR, Outcome.INCONCLUSIVE)
+# Not-run tests get no table each: their squares count them, and their reason is the run's.
+_DETAIL_STATUSES = (Outcome.FAILED, Outcome.ERROR, Outcome.INCONCLUSIVE, Outcome.INTERRUPTED)
 
 
 def _e(text: object) -> str:
@@ -235,6 +237,8 @@ def render_html(report: RunRecord | MergedReport, allure_href: str | None = None
         )
     if bad:
         tables = "".join(_failure_table(result, anchors[id(result)]) for result in bad)
-        parts.append(f'<section id="failures"><h2>Failed and inconclusive tests</h2>{tables}</section>')
+        parts.append(
+            f'<section id="failures"><h2>Failed, inconclusive and interrupted tests</h2>{tables}</section>'
+        )
     parts.append(f"<footer>Written by kconform {_e(__version__)}.</footer></body></html>")
     return "\n".join(parts) + "\n"

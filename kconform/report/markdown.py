@@ -9,7 +9,7 @@ from urllib.parse import quote
 from kconform.redact import redact
 from kconform.report.grid import Square, build_grid
 from kconform.report.merge import MergedReport, as_merged
-from kconform.report.model import Outcome, RunRecord
+from kconform.report.model import UNDECIDED, Outcome, RunRecord
 from kconform.report.summary import summary_lines
 from kconform.report.verdict import Verdict, decide
 
@@ -45,9 +45,7 @@ def _square(square: Square) -> str:
         return f"{_MARK['inconclusive']} cell inconclusive"
     ran = sum(n for outcome, n in counts.items() if outcome is not Outcome.SKIPPED)
     parts = [f"{counts[Outcome.PASSED]}/{ran} passed"] if ran else []
-    parts += [
-        f"{counts[o]} {o.value}" for o in (Outcome.FAILED, Outcome.ERROR, Outcome.INCONCLUSIVE) if counts[o]
-    ]
+    parts += [f"{counts[o]} {o.value}" for o in (Outcome.FAILED, Outcome.ERROR, *UNDECIDED) if counts[o]]
     if counts[Outcome.SKIPPED]:
         parts.append(f"{counts[Outcome.SKIPPED]} skipped")
     return f"{_MARK[status]} {', '.join(parts)}"

@@ -2,7 +2,8 @@
 
 Merging is order-independent: the same records in any order give the same report. A record read twice
 (same run id) counts once. When two runs hold the same test in the same cell (a CI cell re-run), the run
-that started later wins, so a re-run replaces the flaky attempt instead of doubling it.
+that started later wins, so a re-run replaces the flaky attempt instead of doubling it; a later run that never
+started the test (`not-run`: it was interrupted before) replaces nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from kconform.report.model import (
     InconclusiveCell,
+    Outcome,
     RunRecord,
     TestResult,
     cell_id,
@@ -75,7 +77,9 @@ def merge(records: Iterable[RunRecord]) -> MergedReport:
     inconclusive: dict[str, InconclusiveCell] = {}
     for run in runs:
         for result in run.results:
-            results[(result.nodeid, cell_id(result.cell))] = result
+            key = (result.nodeid, cell_id(result.cell))
+            if result.status is not Outcome.NOT_RUN or key not in results:
+                results[key] = result
         for entry in run.cells_inconclusive:
             inconclusive[cell_id(entry.cell)] = entry
 

@@ -24,6 +24,13 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
     ERROR = "error"  # the test itself broke (setup/teardown), not the system under test
     INCONCLUSIVE = "inconclusive"  # the CI cell's infrastructure failed: cluster creation, image pulls
+    INTERRUPTED = "interrupted"  # the run was stopped (Ctrl-C, SIGTERM) while this test ran
+    NOT_RUN = "not-run"  # selected, but the run stopped before the test started
+
+
+# Neither pass nor fail: the run did not reach a verdict on the test. Amber, and counted in the total, so a
+# run whose tests were cut short never reads as all passed.
+UNDECIDED = (Outcome.INCONCLUSIVE, Outcome.INTERRUPTED, Outcome.NOT_RUN)
 
 
 def normalize_cell(cell: Mapping[str, object] | None) -> CellDict:

@@ -43,10 +43,14 @@ def summary_lines(report: RunRecord | MergedReport) -> list[str]:
         where = ""  # the reason is in parentheses already; the cell is named on the line below
     lines = [f"conformance: {counts}{where}"]
     for result in merged.results:
-        if result.status in (Outcome.FAILED, Outcome.ERROR, Outcome.INCONCLUSIVE):
+        if result.status in (Outcome.FAILED, Outcome.ERROR, Outcome.INCONCLUSIVE, Outcome.INTERRUPTED):
             line = f"  {result.status.value.upper():<12} {result.nodeid} [{cell_label(result.cell)}]"
             message = _first_line(result.message)
             lines.append(f"{line}: {message}" if message else line)
+    not_run = [result for result in merged.results if result.status is Outcome.NOT_RUN]
+    if not_run:  # one line for them all: the reason is the run's, not each test's
+        noun = "test" if len(not_run) == 1 else "tests"
+        lines.append(f"  {'NOT-RUN':<12} {len(not_run)} {noun}: {_first_line(not_run[0].message)}")
     for entry in merged.cells_inconclusive:
         lines.append(f"  {'INCONCLUSIVE':<12} cell {cell_label(entry.cell)}: {_first_line(entry.reason)}")
     if verdict.interrupted:

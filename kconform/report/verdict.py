@@ -1,10 +1,12 @@
 """The one decision behind the badge, the shields endpoint, the page's summary and the exit code.
 
 - red ("failed")        any test failed or errored;
-- amber ("inconclusive") no failure, but a test or a whole cell was inconclusive, or a run was interrupted;
+- amber ("inconclusive") no failure, but a test or a whole cell was inconclusive, a test was interrupted or
+                         not run, or a run was interrupted;
 - green ("passed")      every non-skipped test passed;
 - grey ("empty")        nothing ran (no results, or every test skipped).
-The message is passed/total, counted over non-skipped results.
+The message is passed/total, counted over non-skipped results (interrupted and not-run tests count: a run cut
+short never reads as all passed).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kconform.report.merge import MergedReport, as_merged
-from kconform.report.model import Outcome, RunRecord
+from kconform.report.model import UNDECIDED, Outcome, RunRecord
 
 LABEL = "kafka conformance"
 
@@ -67,7 +69,7 @@ def decide(report: RunRecord | MergedReport) -> Verdict:
     state: State
     if full_counts[Outcome.FAILED] or full_counts[Outcome.ERROR]:
         state = "failed"
-    elif full_counts[Outcome.INCONCLUSIVE] or inconclusive_cells or (interrupted and total):
+    elif any(full_counts[outcome] for outcome in UNDECIDED) or inconclusive_cells or (interrupted and total):
         state = "inconclusive"
     elif total:
         state = "passed"

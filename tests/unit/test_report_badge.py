@@ -48,6 +48,10 @@ def run_with(*statuses: str, inconclusive_cell: bool = False, interrupted: bool 
         (run_with("passed", "inconclusive"), "1/2", "orange"),
         (run_with("passed", "passed", inconclusive_cell=True), "2/2", "orange"),
         (run_with("passed", interrupted=True), "1/1 (interrupted)", "orange"),
+        # A test cut short, and those never started, count: an interrupted run never reads all passed.
+        (run_with("passed", "interrupted", "not-run", interrupted=True), "1/3 (interrupted)", "orange"),
+        (run_with("passed", "not-run"), "1/2", "orange"),
+        (run_with("interrupted", "failed", interrupted=True), "0/2 (interrupted)", "red"),
         (run_with(inconclusive_cell=True), "inconclusive", "orange"),
         (run_with(), "no results", "lightgrey"),
         (run_with("skipped", "skipped"), "no results", "lightgrey"),

@@ -181,6 +181,24 @@ def test_a_rerun_of_the_same_cell_replaces_the_earlier_attempt() -> None:
     assert [result.status for result in merged.results] == [Outcome.PASSED]
 
 
+def test_a_later_run_that_never_started_a_test_keeps_the_earlier_outcome() -> None:
+    """A re-run cancelled before it reached a test did not test it: the earlier attempt stands."""
+    earlier = _record("run-1", KIND, "passed", started="2025-03-01")
+    cancelled = _record("run-2", KIND, "not-run", started="2025-03-02")
+    cancelled.interrupted = True
+    merged = merge([cancelled, earlier])
+    assert [result.status for result in merged.results] == [Outcome.PASSED]
+    assert merged.interrupted
+    alone = merge([_record("run-3", LOCAL, "not-run", started="2025-03-03")])
+    assert [result.status for result in alone.results] == [Outcome.NOT_RUN]
+
+
+def test_interrupted_and_not_run_round_trip(tmp_path: Path) -> None:
+    for status in (Outcome.INTERRUPTED, Outcome.NOT_RUN):
+        path = write_conformance(_record(f"run-{status}", LOCAL, status.value), tmp_path / f"{status}.json")
+        assert [result.status for result in read_conformance(path).results] == [status]
+
+
 def test_a_single_record_keeps_its_identity_when_merged() -> None:
     record = _record("run-solo", LOCAL)
     assert merge([record]).to_record() == record

@@ -215,6 +215,22 @@ def test_an_inconclusive_test_result_gets_its_own_class() -> None:
     assert one(elements, "table", class_="failure").attrs["data-status"] == "inconclusive"
 
 
+def test_an_interrupted_run_is_amber_with_the_cut_test_detailed_and_the_rest_counted() -> None:
+    statuses = {"bridge-sidecar": "interrupted", "tls-client-auth": "passed", "nodeport-access": "not-run"}
+    run = record("run-cut", KIND_135, statuses)
+    run.interrupted = True
+    elements = parse_page(render_html(run))
+    assert one(elements, "p", id="summary").attrs["data-state"] == "inconclusive"
+    for workflow in ("bridge-sidecar", "nodeport-access"):
+        assert one(elements, "td", data_workflow=workflow).classes == {"square", "status-inconclusive"}
+    assert "1 not-run" in one(elements, "td", data_workflow="nodeport-access").text
+    # The interrupted test has its details table; tests never started share the run's one reason.
+    assert [t.attrs["data-status"] for t in find(elements, "table", class_="failure")] == ["interrupted"]
+    lines = summary_lines(run)
+    assert lines[0].startswith("conformance: 1 passed, 1 interrupted, 1 not-run")
+    assert [line.split()[0] for line in lines[1:]] == ["INTERRUPTED", "NOT-RUN", "the"]
+
+
 def test_rows_and_columns_have_a_deterministic_order() -> None:
     k8s_19 = {**KIND_135, "kubernetes": "1.9.0"}
     runs = [
