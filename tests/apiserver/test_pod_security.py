@@ -2,7 +2,7 @@
 
 PodSecurity is one of kube-apiserver v1.35's default admission plugins (`kube-apiserver --help`,
 --enable-admission-plugins) and tests/apiserver/server.py disables only ServiceAccount, so the server here
-judges the pods with the upstream rules; tests/unit/test_pod_security.py checks the same pods offline. What
+judges the pods with the upstream rules; tests/unit/platforms/kubernetes/test_pod_security.py checks the same pods offline. What
 the API server cannot see is the image's USER (the kubelet checks runAsNonRoot against it at container
 start); the unit test covers that part.
 """

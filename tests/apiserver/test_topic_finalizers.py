@@ -1,4 +1,4 @@
-"""Releasing the Topic Operator's finalizer through a real API server (tests/unit/test_kube_topic_finalizers.py
+"""Releasing the Topic Operator's finalizer through a real API server (tests/unit/platforms/kubernetes/test_kube_topic_finalizers.py
 has the why, from topic-operator KubernetesHandler.java and con-removing-topic-finalizers.adoc).
 
 No Topic Operator runs here: the KafkaTopic is applied carrying `strimzi.io/topic-operator` in

@@ -19,7 +19,7 @@ import pytest
 from kconform.paths import PROJECT_ROOT
 from kconform.report.model import cell_id
 from kconform.report.writer import write_merged
-from tests.unit.test_report_page import (
+from tests.unit.report.test_report_page import (
     KIND_0452,
     KIND_135,
     LOCAL,

@@ -104,7 +104,7 @@ def mirror_pod(pod: dict[str, Any], registry: str | None) -> dict[str, Any]:
 
 def strimzi_images(profile: Profile, registry: str | None) -> dict[str, str]:
     """The Strimzi images a cell runs, by the profile's versions and Strimzi's naming (the release YAML's
-    Deployment and the Helm chart's defaults; tests/unit/test_kube_images.py checks them against the real
+    Deployment and the Helm chart's defaults; tests/unit/platforms/kubernetes/test_kube_images.py checks them against the real
     release YAML): the operator (also the Topic and User Operators and the Kafka pods' init container), the
     Kafka image of the profile's Kafka version, and the bridge of the sidecar pod."""
     base = f"{STRIMZI_REGISTRY}/{STRIMZI_REPOSITORY}"

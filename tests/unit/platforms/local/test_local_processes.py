@@ -25,7 +25,7 @@ from kconform.platforms.local.processes import (
 )
 from kconform.waits import wait_until
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[4]
 
 # A child that records its pid (and, on SIGTERM, a note) and then blocks until signalled.
 BLOCKER = textwrap.dedent(

@@ -15,7 +15,7 @@ from kconform import errors
 from kconform.clients import operations
 from kconform.clients.operations import Endpoint
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def run_remote(stdin: str) -> tuple[int, dict[str, Any]]:

@@ -9,7 +9,7 @@ import pytest
 from kconform import kraft_migration as km
 from kconform.platforms.kubernetes import metadata_state
 from kconform.platforms.kubernetes.kube import FIELD_MANAGER
-from tests.unit.test_kube_plan import steps
+from tests.unit.platforms.kubernetes.test_kube_plan import steps
 
 
 def _migration_steps(capsys: pytest.CaptureFixture[str], mode: str) -> list[dict]:

@@ -13,7 +13,7 @@ from kconform.report.markdown import badge_markdown, markdown_summary
 from kconform.report.merge import merge
 from kconform.report.model import InconclusiveCell, Outcome, RunRecord, TestResult
 from kconform.report.verdict import decide
-from tests.unit.test_report_command import invoke
+from tests.unit.commands.test_report_command import invoke
 
 LOCAL = {"platform": "local", "strimzi": "1.2.0", "kafka": "4.3.1", "mode": "kraft"}
 KIND = {"platform": "kubernetes", "provider": "kind", "kubernetes": "1.35.0", "strimzi": "1.2.0"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kconform.clients.bridge_client import BridgeClient
 from kconform.platforms.local.sidecar import management_url
-from tests.unit.test_bridge_client import BridgeState, _serve
+from tests.unit.clients.test_bridge_client import BridgeState, _serve
 
 
 def test_an_old_bridge_is_probed_on_its_api_port_where_it_answers_204() -> None:

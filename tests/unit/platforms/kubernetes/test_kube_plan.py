@@ -92,7 +92,7 @@ def test_k3s_plan_with_pinned_image(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_zookeeper_plan_has_no_node_pool(capsys: pytest.CaptureFixture[str]) -> None:
-    # The example cluster; the kraft-migration workflow's own resources follow (tests/unit/test_migration_plan.py).
+    # The example cluster; the kraft-migration workflow's own resources follow (tests/unit/platforms/kubernetes/test_migration_plan.py).
     all_steps = [
         s
         for s in steps(capsys, "--profile", "0.45.2", "--mode", "zookeeper")
