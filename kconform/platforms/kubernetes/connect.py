@@ -270,7 +270,7 @@ def _set_up(
     what = (
         f"create the {provider.name} cluster"
         if provider.creates_cluster
-        else "connect to the existing cluster"
+        else f"connect to the existing cluster of kubeconfig context {settings.context!r}"
     )
     with setup_phase(what, budget.create_cluster, infrastructure=True):
         info, kube = ensure_cluster(provider, settings, undo)

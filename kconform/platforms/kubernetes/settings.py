@@ -111,6 +111,8 @@ class KubeSettings:
         check_mode(self.profile, self.mode)
         if self.image_registry is not None:
             object.__setattr__(self, "image_registry", images.check_registry(self.image_registry))
+        # A run settles the context before its settings are made (--context, else the kubeconfig's current
+        # or only one: kubeconfig.chosen_context); settings made without one have no cluster to name.
         if self.provider == "existing" and not self.context:
             raise UsageError("provider 'existing' needs a kubeconfig context: pass --context NAME")
         if not self.cluster_name.replace("-", "").isalnum() or self.cluster_name != self.cluster_name.lower():
