@@ -318,6 +318,8 @@ def test_an_operator_installed_on_an_existing_cluster_is_removed_at_the_end(
     assert done.returncode == 1, out[-3000:]  # the operator never became Available: recorded once
     assert f"connect to the existing cluster of kubeconfig context {running.context!r}" in out
     assert "removing the Strimzi operator this run installed in strimzi" in out
+    # No namespace controller here: the run's end waits for its namespace (budget scaled to 2 s), then says so.
+    assert "waiting for Namespace strimzi to be gone" in out and "a next run waits for them" in out
     operator_ns = kube.get("v1", "Namespace", None, "strimzi")
     assert operator_ns is None or operator_ns["metadata"].get("deletionTimestamp")
     role = kube.get(

@@ -23,6 +23,7 @@ from kconform import progress
 from kconform.errors import InfrastructureFailure, PlatformError, WaitTimeout
 from kconform.platforms.kubernetes import (
     crd_install,
+    departing,
     fingerprint,
     install,
     leftovers,
@@ -337,6 +338,9 @@ def uninstall(kube: Kube, settings: KubeSettings, context: str | None, kubeconfi
     with contextlib.suppress(Exception):
         if ownership.is_owned(kube.get("v1", "Namespace", None, settings.operator_namespace)):
             kube.delete("v1", "Namespace", None, settings.operator_namespace)
+            departing.at_run_end(
+                kube, [("v1", "Namespace", settings.operator_namespace)], settings.budget.deleted_namespaces
+            )
 
 
 __all__ = [

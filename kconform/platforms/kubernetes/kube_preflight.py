@@ -13,7 +13,15 @@ import dataclasses
 from typing import Any
 
 from kconform.errors import MissingPrerequisite, PlatformError, UsageError
-from kconform.platforms.kubernetes import crd_install, install, installed, leftovers, strimzi_files, tools
+from kconform.platforms.kubernetes import (
+    crd_install,
+    departing,
+    install,
+    installed,
+    leftovers,
+    strimzi_files,
+    tools,
+)
 from kconform.platforms.kubernetes.providers import ClusterProvider, provider_for
 from kconform.platforms.kubernetes.settings import KubeSettings
 
@@ -76,10 +84,23 @@ def install_files(settings: KubeSettings) -> None:
             ) from None
 
 
-def check_existing_strimzi(settings: KubeSettings, kube: Any) -> KubeSettings:
-    """On an existing cluster: the settings for the installed operator, or a refusal to install over it."""
+def operators_staying(
+    kube: Any, settings: KubeSettings
+) -> tuple[list[dict[str, Any]], list[installed.InstalledOperator]]:
+    """The Deployments and the Strimzi operators among them, once what an earlier kconform install left being
+    deleted is gone (bounded; InfrastructureFailure when it is not): a run started right after another
+    would otherwise take that operator for someone's Strimzi."""
     deployments = kube.list_objects("apps/v1", "Deployment")
     operators = installed.find_operators(deployments)
+    if departing.before_install(kube, settings, operators):
+        deployments = kube.list_objects("apps/v1", "Deployment")
+        operators = installed.find_operators(deployments)
+    return deployments, operators
+
+
+def check_existing_strimzi(settings: KubeSettings, kube: Any) -> KubeSettings:
+    """On an existing cluster: the settings for the installed operator, or a refusal to install over it."""
+    deployments, operators = operators_staying(kube, settings)
     installed_crds = kube.crds()
     if settings.installs_strimzi:
         if operators:
@@ -127,7 +148,7 @@ def installed_profile(settings: KubeSettings) -> str:
     """The Strimzi version installed on an existing cluster (for choosing the run's profile)."""
     kube = connect_existing(settings)
     try:
-        operators = installed.find_operators(kube.list_objects("apps/v1", "Deployment"))
+        _, operators = operators_staying(kube, settings)
         return installed.profile_for(operators, kube.crds()).strimzi
     finally:
         kube.api_client.close()
