@@ -60,7 +60,9 @@ class KubernetesPlatformKind:
             config = with_context(config)
         if finds_its_strimzi and config.install is None and not profile_asked:
             config = dataclasses.replace(config, profiles=(installed_profile(run_settings(config)),))
-        preflight(run_settings(config))
+        from kconform.platforms.kubernetes.storage_class import claiming_workflows
+
+        preflight(run_settings(config), claiming_volumes=claiming_workflows(config))
         return config
 
     def check_selection(

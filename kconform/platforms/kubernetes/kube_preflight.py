@@ -19,6 +19,7 @@ from kconform.platforms.kubernetes import (
     install,
     installed,
     leftovers,
+    storage_class,
     strimzi_files,
     tools,
 )
@@ -154,8 +155,10 @@ def installed_profile(settings: KubeSettings) -> str:
         kube.api_client.close()
 
 
-def preflight(settings: KubeSettings) -> KubeSettings:
-    """Check everything before any test runs; the settings to run with (the operator found, if any)."""
+def preflight(settings: KubeSettings, claiming_volumes: list[str] | None = None) -> KubeSettings:
+    """Check everything before any test runs; the settings to run with (the operator found, if any).
+    `claiming_volumes`: the selected workflows that claim PersistentVolumes (storage_class), on a cluster
+    kconform does not create (one it creates has a default StorageClass)."""
     provider = provider_for(settings)
     check_tools(provider, settings)
     if provider.creates_cluster:
@@ -164,6 +167,7 @@ def preflight(settings: KubeSettings) -> KubeSettings:
     kube = connect_existing(settings)
     try:
         install_files(settings)
+        storage_class.check_default(kube, claiming_volumes or [])
         return check_existing_strimzi(settings, kube)
     finally:
         kube.api_client.close()
