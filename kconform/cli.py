@@ -2,7 +2,8 @@
 
 Each subcommand lives in `kconform.commands.<name>` (`matrix` in `matrix_command`, so that no module basename
 repeats `kconform/matrix.py`) and provides `register(subparsers)` and
-`run(args) -> int`. Exit codes: 0 success, 1 conformance failures, 2 usage error or missing prerequisite.
+`run(args) -> int`. Exit codes: 0 success, 1 conformance failures, 2 usage error or missing prerequisite,
+3 inconclusive (the infrastructure failed, e.g. before any test).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from kconform import __version__, versions
-from kconform.errors import KconformError, MissingPrerequisite, UsageError
+from kconform.errors import InfrastructureFailure, KconformError, MissingPrerequisite, UsageError
 
 COMMANDS = ("run", "plan", "report", "matrix", "doctor", "clean")
 # A command whose module is not named after it.
@@ -75,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(err).splitlines():  # the preflight says one line per missing piece
             print(f"kconform: {line}", file=sys.stderr)
         return 2
+    except InfrastructureFailure as err:  # e.g. the cluster still removing an earlier run's install
+        print(f"kconform: {str(err).splitlines()[0]}", file=sys.stderr)
+        return 3
     except KconformError as err:
         print(f"kconform: {err}", file=sys.stderr)
         return 1

@@ -332,7 +332,10 @@ SETTINGS: tuple[Setting, ...] = (
         "obsolete (kconform ships kafka-python to the client pod): 0 is accepted, anything else refused",
     ),
     Setting(
-        "KCONFORM_SETUP_SCALE", "multiplies the kubernetes setup budgets (create, install, operator)", "1"
+        "KCONFORM_SETUP_SCALE",
+        "multiplies the kubernetes setup budgets (create, install, operator) and the wait for deleted "
+        "namespaces to be gone",
+        "1",
     ),
 )
 _SETTING_NAMES = frozenset(setting.env for setting in SETTINGS)

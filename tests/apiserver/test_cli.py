@@ -26,10 +26,13 @@ def _kconform(
     return run_module("kconform", *args, env=env, timeout=timeout)
 
 
-def test_run_on_a_cluster_without_strimzi_stops_with_one_line(servers: ServerPool, tmp_path: Path) -> None:
+@pytest.mark.parametrize("context", ["--context", "the kubeconfig's current context"])
+def test_run_on_a_cluster_without_strimzi_stops_with_one_line(
+    servers: ServerPool, tmp_path: Path, context: str
+) -> None:
     """Target behaviour (issue 8): on --provider existing with no operator, kconform tests the Strimzi that
     is installed — there is none — so it stops before any test: exit 2, a line saying to install Strimzi or
-    pass --install."""
+    pass --install. Without --context the kubeconfig's current context names the same cluster."""
     running = servers.get("1.2.0")
     result = _kconform(
         [
@@ -38,8 +41,7 @@ def test_run_on_a_cluster_without_strimzi_stops_with_one_line(servers: ServerPoo
             "kubernetes",
             "--provider",
             "existing",
-            "--context",
-            running.context,
+            *(["--context", running.context] if context == "--context" else []),
             "--reports",
             str(tmp_path / "reports"),
         ],

@@ -267,11 +267,13 @@ def _install_files(tmp_path: Path, profile: str, release_yaml: bool = True) -> s
 
 
 def _run_existing(
-    running: Any, tmp_path: Path, *args: str, timeout: float = 120, **env: str
+    running: Any, tmp_path: Path, *args: str, timeout: float = 120, context: bool = True, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """`kconform run --platform kubernetes --provider existing` with `args` on `running`'s context through
-    its kubeconfig, reports under `tmp_path`, `env` added to the environment."""
-    argv = ["run", "--platform", "kubernetes", "--provider", "existing", "--context", running.context, *args]
+    its kubeconfig (without `context`: no --context, the kubeconfig's current one), reports under `tmp_path`,
+    `env` added to the environment."""
+    argv = ["run", "--platform", "kubernetes", "--provider", "existing"]
+    argv += [*(["--context", running.context] if context else []), *args]
     argv += ["--reports", str(tmp_path / "reports")]
     environ = environment(KUBECONFIG=str(running.kubeconfig))
     environ.update(env)
@@ -291,7 +293,8 @@ def test_an_operator_installed_on_an_existing_cluster_is_removed_at_the_end(
     servers: ServerPool, tmp_path: Path
 ) -> None:
     """--install yaml on an existing cluster: installed into a namespace kconform creates, and at the end of
-    the run the namespace and the release's cluster-wide RBAC go again; the user's namespaces stay."""
+    the run the namespace and the release's cluster-wide RBAC go again; the user's namespaces stay. Without
+    --context the cluster is the kubeconfig's current context, and setup names it."""
     kube = servers.kube("install-here")
     running = servers.get("install-here")
     if not kube.crds():
@@ -307,12 +310,16 @@ def test_an_operator_installed_on_an_existing_cluster_is_removed_at_the_end(
         "--mode",
         "kraft",
         timeout=300,
+        context=False,
         KCONFORM_SETUP_SCALE="0.01",
         KCONFORM_STRIMZI_FILES=_install_files(tmp_path, "1.2.0"),
     )
     out = done.stdout + done.stderr
     assert done.returncode == 1, out[-3000:]  # the operator never became Available: recorded once
+    assert f"connect to the existing cluster of kubeconfig context {running.context!r}" in out
     assert "removing the Strimzi operator this run installed in strimzi" in out
+    # No namespace controller here: the run's end waits for its namespace (budget scaled to 2 s), then says so.
+    assert "waiting for Namespace strimzi to be gone" in out and "a next run waits for them" in out
     operator_ns = kube.get("v1", "Namespace", None, "strimzi")
     assert operator_ns is None or operator_ns["metadata"].get("deletionTimestamp")
     role = kube.get(

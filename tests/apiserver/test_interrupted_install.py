@@ -27,10 +27,14 @@ from kconform.versions import profile
 from kconform.waits import wait_until
 from tests.apiserver.conftest import ServerPool
 from tests.support.cli import environment, path_without_kind, run_module, start_module
+from tests.support.namespace_controller import NamespaceController
 
 pytestmark = pytest.mark.apiserver
 RBAC = "rbac.authorization.k8s.io/v1"
-RELEASE_FILES = paths.PROJECT_ROOT.parent / "shared" / "strimzi-install"
+# Beside the checkout, or where KCONFORM_STRIMZI_FILES points (a worktree elsewhere).
+RELEASE_FILES = Path(
+    os.environ.get("KCONFORM_STRIMZI_FILES") or paths.PROJECT_ROOT.parent / "shared" / "strimzi-install"
+)
 # Strimzi 1.2.0's release YAML: 7 ClusterRoles (020-033) and 3 ClusterRoleBindings (021, 030, 033), plus the
 # 3 ClusterRoleBindings kconform adds for watching every namespace (install.watched_bindings).
 CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS = 7, 6
@@ -83,30 +87,33 @@ def test_an_interrupted_install_run_removes_what_it_made_and_writes_its_record(
     name = f"interrupt-{'term' if 'TERM' in how else 'int'}"
     kube, running = servers.kube(name), servers.get(name)
     run_id = f"intr{uuid.uuid4().hex[:6]}"
-    proc = start_run(running, tmp_path, run_id)
-    try:
-        wait_until(
-            lambda: kube.get("apps/v1", "Deployment", "strimzi", install.DEPLOYMENT) is not None,
-            describe="the run to have applied Strimzi's release YAML (its operator Deployment)",
-            timeout=240,
-            interval=0.5,
-        )
-        assert len(kconforms_rbac(kube, run_id)) == CLUSTER_ROLES + CLUSTER_ROLE_BINDINGS
-        if "TERM" in how:
-            os.kill(proc.pid, signal.SIGTERM)  # e.g. CI cancelling the job it started
-        else:
-            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal
-        out, _ = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+    # The namespace controller's part (none runs here): the run's end waits for its operator namespace to go.
+    with NamespaceController(kube, "strimzi") as controller:
+        proc = start_run(running, tmp_path, run_id)
+        try:
+            wait_until(
+                lambda: kube.get("apps/v1", "Deployment", "strimzi", install.DEPLOYMENT) is not None,
+                describe="the run to have applied Strimzi's release YAML (its operator Deployment)",
+                timeout=240,
+                interval=0.5,
+            )
+            assert len(kconforms_rbac(kube, run_id)) == CLUSTER_ROLES + CLUSTER_ROLE_BINDINGS
+            if "TERM" in how:
+                os.kill(proc.pid, signal.SIGTERM)  # e.g. CI cancelling the job it started
+            else:
+                os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal
+            out, _ = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
     text = out.decode(errors="replace")
     assert proc.returncode == 130, text[-3000:]
     assert "Traceback" not in text, text[-3000:]
     record = json.loads((tmp_path / "reports" / "conformance.json").read_text())
     assert record["run"]["interrupted"] is True and record["run"]["id"] == run_id
-    assert gone(kube.get("v1", "Namespace", None, "strimzi"))
+    assert controller.finished and kube.get("v1", "Namespace", None, "strimzi") is None
+    assert "waiting up to 180s for Namespace strimzi to be gone" in text, text[-3000:]
     assert kconforms_rbac(kube, run_id) == []
 
 

@@ -63,6 +63,29 @@ def test_unreachable_api_server_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "does not answer" in one_line(done)
 
 
+def test_without_context_the_kubeconfigs_current_context_is_used(tmp_path: Path) -> None:
+    """No --context: the kubeconfig's current context ("here") is the cluster the run goes on to check."""
+    kubeconfig = _kubeconfig(tmp_path, f"https://127.0.0.1:{_free_port()}")
+    argv = ("run", "--platform", "kubernetes", "--provider", "existing")
+    done = _kconform(tmp_path, *argv, kubeconfig=kubeconfig)
+    assert done.returncode == 2
+    assert "the API server of context 'here' does not answer" in one_line(done)
+
+
+def test_several_contexts_and_no_current_one_are_one_line_exit_2(tmp_path: Path) -> None:
+    kubeconfig = _kubeconfig(tmp_path, "https://127.0.0.1:1")
+    text = kubeconfig.read_text().replace("current-context: here\n", "")
+    another = "contexts:\n- name: there\n  context:\n    cluster: here\n    user: me\n"
+    kubeconfig.write_text(text.replace("contexts:\n", another))
+    done = _kconform(
+        tmp_path, "run", "--platform", "kubernetes", "--provider", "existing", kubeconfig=kubeconfig
+    )
+    assert done.returncode == 2
+    line = one_line(done)
+    assert "2 contexts (there, here)" in line and "pass --context NAME" in line
+    assert not (tmp_path / "reports" / "conformance.json").exists()  # nothing ran
+
+
 def test_two_workers_on_kubernetes_are_refused(tmp_path: Path) -> None:
     """Point 8: one cluster per run and its NodePorts mapped once; -n 2 is refused, not raced."""
     kubeconfig = _kubeconfig(tmp_path, "https://127.0.0.1:1")

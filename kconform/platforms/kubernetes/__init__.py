@@ -56,9 +56,13 @@ class KubernetesPlatformKind:
         from kconform.platforms.kubernetes.providers import PROVIDERS
 
         finds_its_strimzi = not PROVIDERS[config.provider or "kind"].creates_cluster
+        if finds_its_strimzi:
+            config = with_context(config)
         if finds_its_strimzi and config.install is None and not profile_asked:
             config = dataclasses.replace(config, profiles=(installed_profile(run_settings(config)),))
-        preflight(run_settings(config))
+        from kconform.platforms.kubernetes.storage_class import claiming_workflows
+
+        preflight(run_settings(config), claiming_volumes=claiming_workflows(config))
         return config
 
     def check_selection(
@@ -102,6 +106,15 @@ class KubernetesPlatformKind:
         if chosen is None or not chosen.docker:
             return DoctorNeeds(required=frozenset({"kubeconfig", "helm"}))
         return DoctorNeeds(required=frozenset({"docker engine", "helm", *chosen.tools}))
+
+
+def with_context(config: RunConfig) -> RunConfig:
+    """The run on the user's cluster with its kubeconfig context settled: --context, else the kubeconfig's
+    current (or only) context. Passed on to pytest as --context; setup names it ("connect to the existing
+    cluster of kubeconfig context ..."), so the run's output says which cluster it tested."""
+    from kconform.platforms.kubernetes.kubeconfig import chosen_context
+
+    return dataclasses.replace(config, context=chosen_context(config.context))
 
 
 def run_settings(config: RunConfig) -> Any:

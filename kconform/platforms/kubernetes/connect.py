@@ -23,6 +23,7 @@ from kconform import progress
 from kconform.errors import InfrastructureFailure, PlatformError, WaitTimeout
 from kconform.platforms.kubernetes import (
     crd_install,
+    departing,
     fingerprint,
     install,
     leftovers,
@@ -270,7 +271,7 @@ def _set_up(
     what = (
         f"create the {provider.name} cluster"
         if provider.creates_cluster
-        else "connect to the existing cluster"
+        else f"connect to the existing cluster of kubeconfig context {settings.context!r}"
     )
     with setup_phase(what, budget.create_cluster, infrastructure=True):
         info, kube = ensure_cluster(provider, settings, undo)
@@ -337,6 +338,9 @@ def uninstall(kube: Kube, settings: KubeSettings, context: str | None, kubeconfi
     with contextlib.suppress(Exception):
         if ownership.is_owned(kube.get("v1", "Namespace", None, settings.operator_namespace)):
             kube.delete("v1", "Namespace", None, settings.operator_namespace)
+            departing.at_run_end(
+                kube, [("v1", "Namespace", settings.operator_namespace)], settings.budget.deleted_namespaces
+            )
 
 
 __all__ = [

@@ -17,6 +17,7 @@ from kconform.forwarding import Forwarder
 from kconform.kind_readiness import BRIDGE_SIDECAR, is_ready, readiness_of
 from kconform.platforms.kubernetes import (
     client_pod,
+    departing,
     diagnostics,
     external,
     images,
@@ -465,6 +466,11 @@ class KubernetesPlatform:
         try:
             if self._finish is not None:
                 self._finish()  # while connected: an operator this run installed goes first
+            # The test namespaces this run deleted hold fixed NodePorts until they are gone; a next run
+            # started at once would find them held.
+            deleted = [("v1", "Namespace", namespace) for namespace in sorted(self._terminating)]
+            self._terminating.clear()
+            departing.at_run_end(self.kube, deleted, self.settings.budget.deleted_namespaces)
         finally:
             self.kube.api_client.close()
 

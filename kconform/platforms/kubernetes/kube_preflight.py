@@ -13,7 +13,16 @@ import dataclasses
 from typing import Any
 
 from kconform.errors import MissingPrerequisite, PlatformError, UsageError
-from kconform.platforms.kubernetes import crd_install, install, installed, leftovers, strimzi_files, tools
+from kconform.platforms.kubernetes import (
+    crd_install,
+    departing,
+    install,
+    installed,
+    leftovers,
+    storage_class,
+    strimzi_files,
+    tools,
+)
 from kconform.platforms.kubernetes.providers import ClusterProvider, provider_for
 from kconform.platforms.kubernetes.settings import KubeSettings
 
@@ -76,10 +85,23 @@ def install_files(settings: KubeSettings) -> None:
             ) from None
 
 
-def check_existing_strimzi(settings: KubeSettings, kube: Any) -> KubeSettings:
-    """On an existing cluster: the settings for the installed operator, or a refusal to install over it."""
+def operators_staying(
+    kube: Any, settings: KubeSettings
+) -> tuple[list[dict[str, Any]], list[installed.InstalledOperator]]:
+    """The Deployments and the Strimzi operators among them, once what an earlier kconform install left being
+    deleted is gone (bounded; InfrastructureFailure when it is not): a run started right after another
+    would otherwise take that operator for someone's Strimzi."""
     deployments = kube.list_objects("apps/v1", "Deployment")
     operators = installed.find_operators(deployments)
+    if departing.before_install(kube, settings, operators):
+        deployments = kube.list_objects("apps/v1", "Deployment")
+        operators = installed.find_operators(deployments)
+    return deployments, operators
+
+
+def check_existing_strimzi(settings: KubeSettings, kube: Any) -> KubeSettings:
+    """On an existing cluster: the settings for the installed operator, or a refusal to install over it."""
+    deployments, operators = operators_staying(kube, settings)
     installed_crds = kube.crds()
     if settings.installs_strimzi:
         if operators:
@@ -127,14 +149,16 @@ def installed_profile(settings: KubeSettings) -> str:
     """The Strimzi version installed on an existing cluster (for choosing the run's profile)."""
     kube = connect_existing(settings)
     try:
-        operators = installed.find_operators(kube.list_objects("apps/v1", "Deployment"))
+        _, operators = operators_staying(kube, settings)
         return installed.profile_for(operators, kube.crds()).strimzi
     finally:
         kube.api_client.close()
 
 
-def preflight(settings: KubeSettings) -> KubeSettings:
-    """Check everything before any test runs; the settings to run with (the operator found, if any)."""
+def preflight(settings: KubeSettings, claiming_volumes: list[str] | None = None) -> KubeSettings:
+    """Check everything before any test runs; the settings to run with (the operator found, if any).
+    `claiming_volumes`: the selected workflows that claim PersistentVolumes (storage_class), on a cluster
+    kconform does not create (one it creates has a default StorageClass)."""
     provider = provider_for(settings)
     check_tools(provider, settings)
     if provider.creates_cluster:
@@ -143,6 +167,7 @@ def preflight(settings: KubeSettings) -> KubeSettings:
     kube = connect_existing(settings)
     try:
         install_files(settings)
+        storage_class.check_default(kube, claiming_volumes or [])
         return check_existing_strimzi(settings, kube)
     finally:
         kube.api_client.close()

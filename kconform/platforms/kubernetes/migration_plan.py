@@ -14,7 +14,7 @@ from kconform import resources
 from kconform.platforms.kubernetes.kube import FIELD_MANAGER
 from kconform.platforms.kubernetes.plan_step import Step
 from kconform.platforms.kubernetes.settings import KubeSettings
-from kconform.versions import ZOOKEEPER
+from kconform.versions import ZOOKEEPER, Profile
 
 WORKFLOW = "kraft-migration"
 CLUSTER = "migration"
@@ -24,8 +24,13 @@ STORAGE_NOTE = (
 )
 
 
+def runs_in(profile: Profile, mode: str) -> bool:
+    """Whether the cell has a ZooKeeper cluster to migrate (the scenario is marked for mode zookeeper)."""
+    return mode == ZOOKEEPER and profile.kraft_annotations
+
+
 def applies(settings: KubeSettings) -> bool:
-    return settings.mode == ZOOKEEPER and settings.profile.kraft_annotations
+    return runs_in(settings.profile, settings.mode)
 
 
 def _apply(describe: str, manifest: dict[str, Any], *notes: str) -> Step:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -36,6 +37,9 @@ class SetupBudget:
     create_cluster: float = 900.0  # kind: node image pull (~1 GB) and control plane + 2 workers Ready
     install: float = 600.0  # CRDs applied, chart or release YAML installed
     operator_available: float = 600.0  # operator image pulled, Deployment Available
+    # The namespaces an install's end deleted, gone (operator and Kafka pods stopped, each ~30 s grace):
+    # awaited by the run that deleted them, and by the next run's preflight if they still go.
+    deleted_namespaces: float = 180.0
 
     @classmethod
     def from_env(cls) -> SetupBudget:
@@ -46,7 +50,7 @@ class SetupBudget:
         if scale <= 0:
             raise UsageError("KCONFORM_SETUP_SCALE must be greater than 0")
         base = cls()
-        return cls(base.create_cluster * scale, base.install * scale, base.operator_available * scale)
+        return cls(*(value * scale for value in dataclasses.astuple(base)))
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ class KubeSettings:
         check_mode(self.profile, self.mode)
         if self.image_registry is not None:
             object.__setattr__(self, "image_registry", images.check_registry(self.image_registry))
+        # A run settles the context before its settings are made (--context, else the kubeconfig's current
+        # or only one: kubeconfig.chosen_context); settings made without one have no cluster to name.
         if self.provider == "existing" and not self.context:
             raise UsageError("provider 'existing' needs a kubeconfig context: pass --context NAME")
         if not self.cluster_name.replace("-", "").isalnum() or self.cluster_name != self.cluster_name.lower():
