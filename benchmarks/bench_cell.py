@@ -38,8 +38,8 @@ from kconform.versions import PROFILES
 from kconform_fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec, built_by
 from kconform_fixtures.cluster import KAFKA_READY_TIMEOUT, standard_cluster, start
 from kconform_fixtures.platform import PlatformPool
-from kconform_fixtures.plugin import CellParam
 from kconform_fixtures.scram import scram_cluster
+from kconform_fixtures.selection import CellParam
 from kconform_scenarios.test_external_access import nodeport_cluster, with_overrides, without_overrides
 
 

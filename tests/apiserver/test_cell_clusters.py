@@ -24,7 +24,7 @@ from kconform.versions import PROFILES
 from kconform_fixtures import cluster as cluster_module
 from kconform_fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSpec
 from kconform_fixtures.platform import PlatformPool
-from kconform_fixtures.plugin import CellParam
+from kconform_fixtures.selection import CellParam
 from tests.apiserver.conftest import ServerPool, make_platform
 
 pytestmark = pytest.mark.apiserver

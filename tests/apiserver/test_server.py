@@ -18,6 +18,7 @@ from kconform.platforms.local.processes import group_members
 from kconform.waits import wait_until
 from tests.apiserver import build, server
 from tests.apiserver.conftest import ServerPool
+from tests.support.cli import ctrl_c_as_in_a_terminal
 
 pytestmark = pytest.mark.apiserver
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -110,7 +111,9 @@ def test_interrupting_the_owner_leaves_no_process(
         """
     )
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    owner = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT)
+    owner = subprocess.Popen(
+        [sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT, preexec_fn=ctrl_c_as_in_a_terminal
+    )
     try:
         wait_until(
             lambda: pid_file.exists() and pid_file.read_text(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -49,9 +50,16 @@ def run_module(
     )
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """A Popen preexec_fn: SIGINT back to its default in the child. An ignored SIGINT survives exec, and
+    Python then installs no KeyboardInterrupt handler: a test session started in the background of a
+    non-interactive shell (as CI jobs are) would see its Ctrl-C tests' processes shrug the signal off."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_module(*argv: str, env: Mapping[str, str], cwd: Path = PROJECT_ROOT) -> subprocess.Popen[bytes]:
     """`python -m <argv>` started in a session of its own (so a test can signal the whole process group),
-    stdout and stderr merged into one pipe."""
+    stdout and stderr merged into one pipe; it takes Ctrl-C as a terminal's process would."""
     return subprocess.Popen(
         [sys.executable, "-m", *argv],
         cwd=cwd,
@@ -59,6 +67,7 @@ def start_module(*argv: str, env: Mapping[str, str], cwd: Path = PROJECT_ROOT) -
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
 
 
