@@ -291,30 +291,12 @@ class KubernetesPlatform:
         labels = self._labels()
         self.apply(client_pod.code_configmap(namespace, labels))
         self.apply(client_pod.pod(namespace, labels, self.settings.client_image))
-        last: dict[str, Any] | None = None
-
-        def evidence() -> str:
-            statuses = ((last or {}).get("status") or {}).get("containerStatuses")
-            log = diagnostics.pod_evidence(self.kube, namespace, client_pod.POD_NAME, client_pod.CONTAINER)
-            return f"container statuses: {statuses}\n{log}"
-
-        def ready() -> bool:
-            nonlocal last
-            last = self.kube.get("v1", "Pod", namespace, client_pod.POD_NAME)
-            status = (last or {}).get("status") or {}
-            if status.get("phase") in ("Failed", "Succeeded"):
-                raise PlatformError(
-                    f"client pod {namespace}/{client_pod.POD_NAME} ended: {status.get('phase')}; "
-                    f"{CLIENT_POD_HINT}\n{evidence()}"
-                )
-            return is_ready(status.get("conditions"))
-
-        wait_until(
-            ready,
-            describe=f"client pod {namespace}/{client_pod.POD_NAME} to be Ready",
-            timeout=CLIENT_POD_TIMEOUT_S,
-            interval=readiness_of("Pod").poll_s,
-            diagnose=lambda: f"{CLIENT_POD_HINT}\n{evidence()}",
+        self.wait_pod_ready(
+            namespace,
+            client_pod.POD_NAME,
+            CLIENT_POD_TIMEOUT_S,
+            container=client_pod.CONTAINER,
+            hint=CLIENT_POD_HINT,
         )
         self._client_pods.add(namespace)
 
@@ -353,7 +335,7 @@ class KubernetesPlatform:
         self.apply(config)
         self.apply(pod)
         name = pod["metadata"]["name"]
-        self.wait_pod_ready(namespace, name, CLIENT_POD_TIMEOUT_S)
+        self.wait_pod_ready(namespace, name, CLIENT_POD_TIMEOUT_S, container=BRIDGE_CONTAINER)
         # The test process plays the application container: reach the pod's loopback through port-forwards,
         # which land on the pod's localhost where the bridge listens.
         forwards = [
@@ -415,9 +397,27 @@ class KubernetesPlatform:
         ).strip()
         return None if out == "answered" else out
 
-    def wait_pod_ready(self, namespace: str, name: str, timeout: float) -> None:
+    def wait_pod_ready(
+        self, namespace: str, name: str, timeout: float, *, container: str | None = None, hint: str = ""
+    ) -> None:
+        """Wait for the pod's Ready condition. A pod that ended (Failed, Succeeded) never becomes Ready: it
+        fails the wait at once. Either way the failure carries the container statuses, the pod's events and
+        `container`'s log, after `hint` (what usually keeps such a pod from starting)."""
+        last: dict[str, Any] | None = None
+
+        def evidence() -> str:
+            statuses = ((last or {}).get("status") or {}).get("containerStatuses")
+            found = f"container statuses: {statuses}"
+            if container is not None:
+                found += "\n" + diagnostics.pod_evidence(self.kube, namespace, name, container)
+            return f"{hint}\n{found}" if hint else found
+
         def ready() -> bool:
-            status = (self.kube.get("v1", "Pod", namespace, name) or {}).get("status") or {}
+            nonlocal last
+            last = self.kube.get("v1", "Pod", namespace, name)
+            status = (last or {}).get("status") or {}
+            if status.get("phase") in ("Failed", "Succeeded"):
+                raise PlatformError(f"pod {namespace}/{name} ended: {status.get('phase')}; {evidence()}")
             return is_ready(status.get("conditions"))
 
         wait_until(
@@ -425,6 +425,7 @@ class KubernetesPlatform:
             describe=f"pod {namespace}/{name} to be Ready",
             timeout=timeout,
             interval=readiness_of("Pod").poll_s,
+            diagnose=evidence,
         )
 
     def stop_sidecar(self, namespace: str, name: str) -> None:
