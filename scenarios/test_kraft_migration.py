@@ -52,7 +52,6 @@ TLS, SCRAM = "tls", "scram"
 CONTROLLER = ["controller"]
 BROKER = ["broker"]
 ZK_BROKER = ["zookeeper-broker"]  # a broker in ZooKeeper mode runs without process.roles
-INVALID_RESOURCE = "InvalidResourceException"  # the NotReady reason: Strimzi's exception class name
 
 
 class Migration:
@@ -217,14 +216,12 @@ def test_migration_to_kraft_keeps_every_acknowledged_message(migration):
         migration.reach(km.KRAFT_MIGRATION)
         roles = migration.roles()
         assert CONTROLLER in roles.values(), roles
-    with allure.step(
-        "strimzi.io/kraft: enabled during the migration → refused, the state stays KRaftMigration"
-    ):
-        # The nodes' configuration falls back to ZooKeeper (KafkaMetadataStateManager.java:124-126), which
-        # refuses the controller pool (NodePoolUtils.java:161-175): the reconciliation fails, nothing rolls.
-        migration.annotate(km.ENABLED)
-        migration.reach(km.KRAFT_MIGRATION, reason=INVALID_RESOURCE)
-        migration.annotate(km.MIGRATION)
+    # No annotation is changed while the migration runs: KRaftMigration and KRaftDualWriting are left by the
+    # operator on its own, so a test of "enabled during the migration" races it. On a real Strimzi 0.45.2 the
+    # reconciliation already under way moved to KRaftDualWriting, where `enabled` has no configuration state
+    # (KafkaMetadataStateManager.java:129-140 fall through to :158): every reconciliation then failed with IllegalArgumentException
+    # and the migration never went on. Refused annotations are checked in the states that wait for the user:
+    # ZooKeeper, KRaftPostMigration (the rollback test) and KRaft (below).
     with allure.step("metadata migrated, brokers rolled with the migration flag → KRaftDualWriting"):
         migration.reach(km.KRAFT_DUAL_WRITING)
         roles = migration.roles()

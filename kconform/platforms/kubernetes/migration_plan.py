@@ -73,12 +73,6 @@ def steps(settings: KubeSettings, namespace: str) -> list[Step]:
             mr.annotated(kafka, km.MIGRATION),
         ),
         _wait(km.KRAFT_MIGRATION),
-        _apply(
-            f"{tag} annotate {km.ANNOTATION}={km.ENABLED} during the migration (refused)",
-            mr.annotated(kafka, km.ENABLED),
-        ),
-        _wait(km.KRAFT_MIGRATION, reason="InvalidResourceException"),
-        _apply(f"{tag} annotate {km.ANNOTATION}={km.MIGRATION} again", mr.annotated(kafka, km.MIGRATION)),
         *(_wait(state) for state in (km.KRAFT_DUAL_WRITING, km.KRAFT_POST_MIGRATION)),
         _apply(
             f"{tag} annotate Kafka {CLUSTER} {km.ANNOTATION}={km.ENABLED}", mr.annotated(kafka, km.ENABLED)

@@ -27,8 +27,6 @@ def test_the_zookeeper_cell_plans_the_migration_and_the_rollback(capsys: pytest.
     assert annotations == [
         km.MIGRATION,
         km.ENABLED,
-        km.MIGRATION,
-        km.ENABLED,
         km.ROLLBACK,
         km.ROLLBACK,
         km.DISABLED,
@@ -40,7 +38,6 @@ def test_the_zookeeper_cell_plans_the_migration_and_the_rollback(capsys: pytest.
     ]
     assert waits == [
         km.ZOOKEEPER,
-        km.KRAFT_MIGRATION,
         km.KRAFT_MIGRATION,
         km.KRAFT_DUAL_WRITING,
         km.KRAFT_POST_MIGRATION,
