@@ -92,7 +92,10 @@ def departing_installs(
         found = kube.get("v1", "Namespace", None, name)
         if being_deleted(found) and ownership.is_owned(found):
             refs.append(_namespace(name))
-    if settings.installs_strimzi:
+    # An operator that stays is refused by the caller as it is: the install's release file (its RBAC names)
+    # is read only when there is no such operator, so that refusal never waits on a download.
+    staying = any(_namespace(o.namespace) not in refs for o in operators)
+    if settings.installs_strimzi and not staying:
         for kind, name in leftovers.install_cluster_objects(settings):
             found = kube.get(leftovers.RBAC, kind, None, name)
             if being_deleted(found) and found is not None and leftovers.is_kconforms(found, kube):
