@@ -40,7 +40,8 @@ def wait_until(
         else:
             if result is not None and result is not False:
                 return result
-            last_seen = result
+            if result is not None:  # None says nothing; the diagnosis says what was there
+                last_seen = result
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
