@@ -85,13 +85,29 @@ def node_roles(kube: _Kube, namespace: str, cluster: str) -> dict[str, list[str]
     return found
 
 
+ZOOKEEPER_CONNECTION_LOSS = "KeeperErrorCode = ConnectionLoss"  # zookeeper-shell's words for no server
+
+
 def zookeeper_children(
     kube: _Kube, namespace: str, cluster: str, path: str, timeout: float = 60
 ) -> list[str]:
+    """`zookeeper-shell.sh ls <path>` in the first ZooKeeper pod. A ZooKeeper that does not answer for a
+    moment (ConnectionLoss: its pod restarting, seen on a busy real node) is asked again within `timeout`."""
     pod = f"{cluster}-zookeeper-0"
     argv = ["./bin/zookeeper-shell.sh", ZOOKEEPER_LOCAL_ADDRESS, "ls", path]
-    output = kube.exec(namespace, pod, ZOOKEEPER_CONTAINER, argv, "", timeout)
-    try:
-        return km.parse_listing(output, path)
-    except ValueError as err:
-        raise PlatformError(str(err)) from err
+
+    def listing() -> list[str] | None:
+        try:
+            output = kube.exec(namespace, pod, ZOOKEEPER_CONTAINER, argv, "", timeout)
+        except PlatformError as err:
+            if ZOOKEEPER_CONNECTION_LOSS in str(err):
+                return None
+            raise
+        try:
+            return km.parse_listing(output, path)
+        except ValueError as err:
+            raise PlatformError(str(err)) from err
+
+    return wait_until(
+        listing, describe=f"ZooKeeper in {namespace}/{pod} to list {path}", timeout=timeout, interval=POLL_S
+    )
