@@ -1,7 +1,7 @@
 """The default StorageClass the selected workflows' PersistentVolumeClaims need, checked before any test.
 
-The `kraft-migration` workflow's controller KafkaNodePool uses `persistent-claim` storage with no class
-(migration_resources.py), so Strimzi's PersistentVolumeClaims name none and the API server's
+The `kraft-migration` workflow's KafkaNodePools (brokers and controllers) use `persistent-claim` storage with
+no class (migration_resources.py), so Strimzi's PersistentVolumeClaims name none and the API server's
 DefaultStorageClass admission gives them the cluster's default. Without a default they stay Pending and the
 operator reports the pool's pods unschedulable minutes later; the preflight says so at once. kind (`standard`),
 minikube and k3s ship a default; an existing cluster may not. A StorageClass is the default when annotated
@@ -62,7 +62,7 @@ def check_default(kube: Any, workflows: list[str]) -> None:
         return
     names = [str((c.get("metadata") or {}).get("name")) for c in classes]
     found = ", ".join(names[:NAMES_SHOWN]) + (
-        f" and {len(names) - NAMES_SHOWN} more" if len(names) > 3 else ""
+        f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
     )
     mark = (
         f"mark one the default (kubectl annotate storageclass {names[0]} {DEFAULT_ANNOTATIONS[0]}=true)"
