@@ -185,13 +185,24 @@ def delete_cluster_rbac(kube: Any, selector: str) -> list[str]:
 
 def release_documents(documents: list[dict[str, Any]], settings: KubeSettings) -> list[dict[str, Any]]:
     """The release YAML ready to apply: moved to the operator namespace, watching what the settings say, its
-    images at --image-registry, with the bindings for the watched namespaces."""
+    images at --image-registry, with the bindings for the watched namespaces (before the operator Deployment)."""
     moved = watch_env(rewrite_namespace(documents, settings.operator_namespace), settings)
     images.mirror_release(moved, settings.image_registry)
     marked = [_marked(d, settings.operator_namespace, settings.run_id) for d in moved]
-    return marked + [
+    bindings = [
         _marked(b, settings.operator_namespace, settings.run_id) for b in watched_bindings(moved, settings)
     ]
+    # Before the operator Deployment: an operator that starts before its bindings exist fails its first
+    # watches; and once the Deployment is there, everything the run applies for it is there too.
+    deployment = next(
+        (
+            i
+            for i, d in enumerate(marked)
+            if d.get("kind") == "Deployment" and d["metadata"].get("name") == DEPLOYMENT
+        ),
+        len(marked),
+    )
+    return marked[:deployment] + bindings + marked[deployment:]
 
 
 def _marked(document: dict[str, Any], operator_namespace: str, run_id: str) -> dict[str, Any]:

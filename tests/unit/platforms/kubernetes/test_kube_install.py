@@ -120,7 +120,9 @@ def test_release_yaml_watching_every_namespace_gets_cluster_role_bindings() -> N
     020/023/031 make them with watchAnyNamespace (ClusterRoleBindings to the same ClusterRoles)."""
     settings = KubeSettings(profile=profile("1.2.0"), run_id="i3", operator_namespace="op-ns")
     docs = install.release_documents(RELEASE_RBAC, settings)
-    added = docs[len(RELEASE_RBAC) :]  # what kconform adds after the release's own documents
+    # What kconform adds: after the release's own RBAC, before its Deployment (applied in this order).
+    added = docs[len(RELEASE_RBAC) - 1 : -1]
+    assert docs[-1]["kind"] == "Deployment"
     assert {d["roleRef"]["name"] for d in added} == {
         "strimzi-cluster-operator-namespaced",
         "strimzi-cluster-operator-watched",
