@@ -149,6 +149,37 @@ def test_tests_after_a_stop_on_failure_are_not_run(pytester: pytest.Pytester) ->
     assert json.loads((pytester.path / "reports" / "badge.json").read_text())["message"] == "0/3"
 
 
+def test_a_missing_prerequisite_is_a_refusal_not_an_interrupt(pytester: pytest.Pytester) -> None:
+    """pytest.exit(returncode=2) from the preflight has pytest's INTERRUPTED code; the record must still say
+    that the run was refused before its tests, not that someone interrupted it."""
+    pytester.makeconftest(
+        textwrap.dedent(
+            """
+            import kconform.platforms.local.local_preflight
+            from kconform.errors import MissingPrerequisite
+
+            def refuse(*args, **kwargs):
+                raise MissingPrerequisite("java: not found; install a JDK 17+ or set KCONFORM_JAVA_HOME")
+
+            kconform.platforms.local.local_preflight.require_local = refuse
+            """
+        )
+    )
+    pytester.makepyfile(test_scenarios=SCENARIOS)
+    pytester._monkeypatch.setenv("HOW", "never")
+    reports = pytester.path / "reports"
+    args = ["-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:randomly", "--platform", "local"]
+    args += ["--profile", "1.2.0", "--mode", "kraft", "--reports", str(reports)]
+    result = pytester.runpytest_subprocess(*args, timeout=120)
+    assert result.ret == 2, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(["*kconform: java: not found; install a JDK 17+*"])
+    record = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
+    assert record["run"]["interrupted"] is False, record["run"]
+    statuses = {r["status"] for r in record["results"]}
+    assert statuses == {"not-run"}, record["results"]
+    assert all("java: not found" in r["message"] for r in record["results"]), record["results"]
+
+
 def _every_report_agrees(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
     """The badge, the page, the summary, Markdown and JUnit: not green, and test_two is not a pass."""
     reports = pytester.path / "reports"
