@@ -140,15 +140,36 @@ def start_main(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------- whole runs
+_MACHINE_PATHS = ("KCONFORM_CRD_DIR", "KCONFORM_CACHE", "KCONFORM_BRIDGE_HOME", "KCONFORM_STRIMZI_FILES")
+# Installed import name -> the checkout's folder (setup.py's mapping).
+_IMPORT_NAMES = {
+    "kconform": "kconform",
+    "kconform_fixtures": "fixtures",
+    "kconform_scenarios": "scenarios",
+    "kconform_manifests": "manifests",
+}
+
+
+def _import_root(checkout: Path, reports: Path) -> Path:
+    """A folder whose links give the checkout's packages their installed names, first on PYTHONPATH: an
+    editable install of another checkout (its finder comes after sys.path) must not answer for this one."""
+    root = reports / "import-root"
+    root.mkdir(parents=True, exist_ok=True)
+    for name, folder in _IMPORT_NAMES.items():
+        (root / name).symlink_to(checkout.resolve() / folder, target_is_directory=True)
+    return root
+
+
 def _run(checkout: Path, workers: str | None, marks: str, reports: Path) -> tuple[float, int, str]:
     argv = [sys.executable, "-m", "pytest", "scenarios", "-p", "no:cacheprovider", "--platform", "local"]
     argv += ["--reports", str(reports), "-q", "-W", "ignore::DeprecationWarning"]
     argv += ["-m", marks] if marks else []
     argv += ["-n", workers] if workers else ["-p", "no:xdist"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KCONFORM_")}
+    # The user's settings stay out, but where this machine keeps the files a run reads.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KCONFORM_") or k in _MACHINE_PATHS}
+    env["PYTHONPATH"] = str(_import_root(checkout, reports))
     before = _load()
     begin = time.monotonic()
-    # `python -m pytest` from the checkout imports its own fixtures/ and kconform/ (the cwd comes first).
     done = subprocess.run(argv, cwd=checkout, env=env, capture_output=True, text=True, check=False)
     took = time.monotonic() - begin
     (reports / "pytest.out").write_text(done.stdout + done.stderr, encoding="utf-8")
