@@ -47,7 +47,7 @@ class External:
 
 def nodeport_cluster(plan: ClusterPlan, listener: Callable[[str, int, int], dict[str, Any]]) -> list[dict]:
     """An mTLS internal listener, the node-port listener under test on two node ports, simple authorization."""
-    bootstrap_port, broker_port = plan.platform.node_ports(2)
+    bootstrap_port, broker_port = plan.node_ports(2)
     return resources.kafka_cluster(
         plan.profile,
         plan.mode,
@@ -108,13 +108,13 @@ def with_overrides(host: str, bootstrap_port: int, broker_port: int) -> dict[str
     )
 
 
-@cluster_fixture("ext-default", lambda plan: nodeport_cluster(plan, without_overrides), pins_node_ports=True)
+@cluster_fixture("ext-default", lambda plan: nodeport_cluster(plan, without_overrides), node_ports=2)
 def no_overrides(cluster: KafkaCluster) -> External:
     """A Ready Kafka with a nodeport listener and no advertised overrides."""
     return _external(cluster)
 
 
-@cluster_fixture("ext-advertised", lambda plan: nodeport_cluster(plan, with_overrides), pins_node_ports=True)
+@cluster_fixture("ext-advertised", lambda plan: nodeport_cluster(plan, with_overrides), node_ports=2)
 def advertised_overrides(cluster: KafkaCluster) -> External:
     """A Ready Kafka whose broker advertises the externally reachable host and port."""
     return _external(cluster)

@@ -51,7 +51,7 @@ class PlatformKind(Protocol):
     terminate_grace_s: float  # after SIGTERM, how long pytest may take to remove what the run created
     setup_before_tests: bool  # each profile's platform set up once before the first test, outside its timeout
     fixture_setup_budgeted: bool  # a cluster's setup has its own budgets: pytest-timeout counts the test only
-    fixed_node_ports: bool  # clusters share fixed node ports (one after another), not free ports per call
+    fixed_node_ports: bool  # clusters share a fixed set of node ports (a block each), not free ports per call
     has_plan: bool  # `kconform plan` describes its runs
 
     def default_profiles(self) -> tuple[str, ...]:

@@ -106,8 +106,9 @@ class Platform(Protocol):
         """Runs client requests from outside the cluster (the test host)."""
         ...
 
-    def node_ports(self, count: int) -> list[int]:
-        """NodePorts that external clients can reach on `external_host()` (fixed and mapped on kind)."""
+    def node_ports(self, count: int, first: int = 0) -> list[int]:
+        """NodePorts that external clients can reach on `external_host()`: where they are fixed (kind maps
+        a set), `count` of them from the `first`-th; elsewhere `count` free ones (`first` has no use there)."""
         ...
 
     def external_host(self) -> str:

@@ -29,7 +29,7 @@ class KubernetesPlatformKind:
     terminate_grace_s = 300.0
     setup_before_tests = True  # cluster, install and operator: per-phase budgets, before the first test
     fixture_setup_budgeted = True  # a Kafka cluster's setup waits with its own budgets
-    fixed_node_ports = True  # kind maps fixed NodePorts once: clusters that pin them go one after another
+    fixed_node_ports = True  # kind maps a fixed set of NodePorts once: clusters that pin them share it
     has_plan = True
 
     def default_profiles(self) -> tuple[str, ...]:

@@ -305,11 +305,13 @@ class KubernetesPlatform:
 
         return InProcessRunner()
 
-    def node_ports(self, count: int) -> list[int]:
+    def node_ports(self, count: int, first: int = 0) -> list[int]:
         ports = list(self.settings.node_ports)
-        if count > len(ports):
-            raise UsageError(f"only {len(ports)} fixed node ports are mapped; {count} were asked for")
-        return ports[:count]
+        if first + count > len(ports):
+            raise UsageError(
+                f"only {len(ports)} fixed node ports are mapped; {count} were asked for from the {first + 1}th"
+            )
+        return ports[first : first + count]
 
     def external_host(self) -> str:
         """The provider's address (127.0.0.1 for kind's port mappings, --external-host on an existing cluster),

@@ -259,8 +259,9 @@ class LocalPlatform:
     def external_clients(self) -> ClientRunner:
         return InProcessRunner()
 
-    def node_ports(self, count: int) -> list[int]:
-        # Held until close(): a listener pins them now and its cluster binds them later.
+    def node_ports(self, count: int, first: int = 0) -> list[int]:
+        # Free ports of this machine (no fixed set: `first` has no use); held until close(): a listener
+        # pins them now and its cluster binds them later.
         chosen = free_ports(count)
         self._node_ports.extend(chosen)
         return chosen
