@@ -1,7 +1,7 @@
 """A cell's clusters started one after another vs together, and whole runs of this code vs another checkout.
 
     python benchmarks/bench_cell.py start [--profile 0.45.2] [--mode kraft] [--concurrency 4]
-    python benchmarks/bench_cell.py runs --baseline ../concurrent-base [-m "not bridge"] [--repeat 1]
+    python benchmarks/bench_cell.py runs --baseline ../concurrent-base [-m "not bridge"] [-k EXPR] [--repeat 1]
 
 `start` (local platform) starts the four clusters of one cell (the standard `kafka`, `scram`, and the two
 external-access clusters) serially, then through the plugin's pool (fixtures.cell_clusters) at once, and
@@ -160,10 +160,13 @@ def _import_root(checkout: Path, reports: Path) -> Path:
     return root
 
 
-def _run(checkout: Path, workers: str | None, marks: str, reports: Path) -> tuple[float, int, str]:
+def _run(
+    checkout: Path, workers: str | None, marks: str, keywords: str, reports: Path
+) -> tuple[float, int, str]:
     argv = [sys.executable, "-m", "pytest", "scenarios", "-p", "no:cacheprovider", "--platform", "local"]
     argv += ["--reports", str(reports), "-q", "-W", "ignore::DeprecationWarning"]
     argv += ["-m", marks] if marks else []
+    argv += ["-k", keywords] if keywords else []
     argv += ["-n", workers] if workers else ["-p", "no:xdist"]
     # The user's settings stay out, but where this machine keeps the files a run reads.
     env = {k: v for k, v in os.environ.items() if not k.startswith("KCONFORM_") or k in _MACHINE_PATHS}
@@ -208,7 +211,7 @@ def runs_main(args: argparse.Namespace) -> int:
         ):
             for label, checkout in checkouts.items():
                 reports = Path(tempfile.mkdtemp(prefix=f"kconform-bench-{label}-"))
-                took, code, load = _run(checkout, workers, args.marks, reports)
+                took, code, load = _run(checkout, workers, args.marks, args.keywords, reports)
                 mode = "-n 2" if workers else "serial"
                 results[(label, mode)].append(took)
                 workflows[(label, mode)] = _per_workflow(reports)
@@ -238,6 +241,9 @@ def main() -> int:
     whole = commands.add_parser("runs", help="whole runs of this checkout vs a baseline checkout")
     whole.add_argument("--baseline", required=True, help="another checkout, e.g. a worktree of main")
     whole.add_argument("-m", dest="marks", default="", help='pytest -m expression, e.g. "not bridge"')
+    whole.add_argument(
+        "-k", dest="keywords", default="", help='pytest -k expression, e.g. "not kraft_migration"'
+    )
     whole.add_argument("--repeat", type=int, default=1)
     whole.add_argument("--keep-reports", action="store_true")
     whole.add_argument("--only", choices=["this", "baseline"], help="run one checkout only")
