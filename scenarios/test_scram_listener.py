@@ -25,10 +25,12 @@ from kconform.secrets import Hidden, text
 from kconform_fixtures.scram import MTLS, PLAIN, TLS
 
 pytestmark = pytest.mark.workflow("scram-listener")
-# A refused login is retried by the client until this runs out; the refusal itself is then named by the
-# client's own probe of the listener (clients/kafka_probes.py), so a short bound proves the same.
+# A refusal client stops at the first refused login the broker confirms (clients/kafka_refusals.py), as the
+# Java client does; kafka-python alone would retry until this bound runs out, and the refusal is then named
+# by a probe of the listener (clients/kafka_probes.py).
 REFUSAL_TIMEOUT_S = 2.0
-# The plaintext client must get its own METADATA request to the broker, whose log line the test quotes.
+# Bound for the plaintext client: its own METADATA request must reach the broker, whose log line the test
+# quotes; its connection lost after that request is what stops it.
 PLAINTEXT_REFUSAL_TIMEOUT_S = 6.0
 PASSWORD_CHANGE_TIMEOUT_S = 120.0
 SCRAM_LISTENERS = [(PLAIN, "SASL_PLAINTEXT"), (TLS, "SASL_SSL")]
@@ -105,7 +107,9 @@ def test_wrong_password_is_refused(scram_kafka, names):
     scram_kafka.kafka.apply_topic(topic)
     scram_kafka.apply_user(user, [resources.acl("topic", topic, ["Write"])])
     for listener, protocol in SCRAM_LISTENERS:
-        client = scram_kafka.client(user, listener, password=a_password(), timeout_s=REFUSAL_TIMEOUT_S)
+        client = scram_kafka.client(
+            user, listener, password=a_password(), timeout_s=REFUSAL_TIMEOUT_S, stop_at_refusal=True
+        )
         with allure.step(
             f"produce over {listener} ({protocol}) with a wrong password → authentication error"
         ):
@@ -118,7 +122,7 @@ def test_plaintext_client_on_sasl_listener_is_explained(scram_kafka, names):
     """A client speaking PLAINTEXT to the SASL listener fails; the error names both protocols (seed 003)."""
     topic = names("orders")
     scram_kafka.kafka.apply_topic(topic)
-    client = scram_kafka.client(None, PLAIN, timeout_s=PLAINTEXT_REFUSAL_TIMEOUT_S)
+    client = scram_kafka.client(None, PLAIN, timeout_s=PLAINTEXT_REFUSAL_TIMEOUT_S, stop_at_refusal=True)
     with allure.step(
         "produce with security.protocol PLAINTEXT to the SASL_PLAINTEXT listener → refused, explained"
     ):
@@ -141,7 +145,9 @@ def test_certificate_user_is_refused_on_scram_listener(scram_kafka, names):
         kafka.client(user, MTLS).produce(topic, ["with a certificate"])
     certificate = kafka.credentials(user)
     assert certificate.user_crt and not certificate.sasl
-    client = scram_kafka.client(None, TLS, credentials=certificate, timeout_s=REFUSAL_TIMEOUT_S)
+    client = scram_kafka.client(
+        None, TLS, credentials=certificate, timeout_s=REFUSAL_TIMEOUT_S, stop_at_refusal=True
+    )
     with allure.step(
         "the same certificate on the SASL_SSL listener → refused: it expects SCRAM, not a certificate"
     ):
@@ -167,7 +173,9 @@ def test_password_change_takes_effect_without_broker_restart(scram_kafka, names)
         for listener, _ in SCRAM_LISTENERS:
             assert scram_kafka.works(user, listener, topic, password=new, timeout=PASSWORD_CHANGE_TIMEOUT_S)
     with allure.step("the old password → authentication error"):
-        stale = scram_kafka.client(user, PLAIN, password=old, timeout_s=REFUSAL_TIMEOUT_S)
+        stale = scram_kafka.client(
+            user, PLAIN, password=old, timeout_s=REFUSAL_TIMEOUT_S, stop_at_refusal=True
+        )
         with pytest.raises(AuthenticationFailed):
             stale.produce(topic, ["with the old password"])
     with allure.step("no broker restarted"):

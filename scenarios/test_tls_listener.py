@@ -21,8 +21,9 @@ from kconform.platforms.local.pki import CertificateAuthority
 from kconform.secrets import text
 
 pytestmark = pytest.mark.workflow("tls-listener")
-# A refused handshake is retried by the client until this runs out; the refusal itself is then named by the
-# client's own probe of the listener (clients/kafka_probes.py), so a short bound proves the same.
+# A refusal client stops at the first refused handshake the broker confirms (clients/kafka_refusals.py), as
+# the Java client does; kafka-python alone would retry until this bound runs out, and the refusal is then
+# named by a probe of the listener (clients/kafka_probes.py).
 REFUSAL_TIMEOUT_S = 2.0
 
 
@@ -58,7 +59,7 @@ def test_client_without_certificate_is_refused(kafka, names):
     """A client that trusts the cluster CA but presents no certificate is refused during the handshake."""
     topic = names("orders")
     kafka.apply_topic(topic)
-    anonymous = kafka.client(None, timeout_s=REFUSAL_TIMEOUT_S)
+    anonymous = kafka.client(None, timeout_s=REFUSAL_TIMEOUT_S, stop_at_refusal=True)
     with allure.step("produce without a client certificate → the TLS handshake is refused"):
         with pytest.raises(AuthenticationFailed):
             anonymous.produce(topic, ["must not arrive"])
@@ -74,7 +75,7 @@ def test_client_trusting_another_ca_is_refused(kafka, names):
     credentials = Credentials(
         ca_crt=stranger.cert_pem, user_crt=text(secret, "user.crt"), user_key=text(secret, "user.key")
     )
-    client = kafka.client(user, credentials=credentials, timeout_s=REFUSAL_TIMEOUT_S)
+    client = kafka.client(user, credentials=credentials, timeout_s=REFUSAL_TIMEOUT_S, stop_at_refusal=True)
     with allure.step("produce while trusting an unrelated CA → the broker's certificate is rejected"):
         with pytest.raises(AuthenticationFailed):
             client.produce(topic, ["must not arrive"])

@@ -54,6 +54,7 @@ from kconform.clients.kafka_probes import (
     sasl_mechanisms,
     scram_refusal,
 )
+from kconform.clients.kafka_refusals import refusal, run_until_refused
 from kconform.clients.operations import Credentials, Endpoint
 
 __all__ = [
@@ -292,11 +293,22 @@ def parse_request(req: Any) -> tuple[str, Endpoint, Credentials | None, dict[str
     return op, endpoint, credentials, args
 
 
+def _perform(op: str, endpoint: Endpoint, credentials: Credentials | None, args: dict[str, Any]) -> Any:
+    handler = _HANDLERS[op]
+    if not args.get("stop_at_refusal"):
+        return handler(endpoint, credentials, args)
+    return run_until_refused(
+        lambda: handler(endpoint, credentials, args),
+        lambda: refusal(f"{op} at {endpoint.bootstrap}", endpoint, credentials),
+        timeout_s=float(args.get("timeout_s") or DEFAULT_TIMEOUT_S),
+    )
+
+
 def execute(req: dict[str, Any]) -> dict[str, Any]:
     """Perform one protocol request; failures come back as an error response, never as an exception."""
     try:
         op, endpoint, credentials, args = parse_request(req)
-        return {"ok": True, "result": _HANDLERS[op](endpoint, credentials, args)}
+        return {"ok": True, "result": _perform(op, endpoint, credentials, args)}
     except errors.KconformError as err:
         return operations.error_response(err)
     except Exception as err:  # a remote runner must always answer; keep the type for debugging

@@ -104,22 +104,15 @@ class _Session:
         return diagnose_connectivity(self.endpoint, self.ssl_settings, self.client, self.spoken)
 
 
-def _sasl_refusal(
-    translated: errors.KconformError,
-    err: Exception,
-    action: str,
-    endpoint: Endpoint,
-    tls: dict[str, Any] | None,
-    credentials: Credentials | None,
+def sasl_refusal(
+    action: str, endpoint: Endpoint, tls: dict[str, Any] | None, credentials: Credentials | None
 ) -> errors.AuthenticationFailed | None:
-    """A SASL client's connection failure that is really a refused password, as the broker says it.
+    """A SASL client's refused password, as the broker says it, or None (not SASL, or accepted).
 
     kafka-python retries a refused SASL login until it times out (the broker closes the connection after the
     failed proof), so the broker is asked once more, with a single SCRAM exchange."""
-    if credentials is None or not credentials.sasl or not isinstance(err, CONNECTIVITY_ERRORS):
+    if credentials is None or not credentials.sasl:
         return None
-    if type(translated) is not errors.ClientError:
-        return None  # already explained: unreachable, TLS refused, wrong protocol
     for address in parse_bootstrap(endpoint.bootstrap):
         reason = scram_refusal(address, tls, credentials)
         if reason is not None:
@@ -149,7 +142,11 @@ def open_session(
 
         def refused(err: Exception, what: str, client: Any = None) -> errors.KconformError:
             translated = translate(err, what, endpoint, tls, client, spoken)
-            return _sasl_refusal(translated, err, what, endpoint, tls, credentials) or translated
+            if type(translated) is not errors.ClientError or not isinstance(err, CONNECTIVITY_ERRORS):
+                return (
+                    translated  # already explained (unreachable, TLS refused, wrong protocol) or not a login
+                )
+            return sasl_refusal(what, endpoint, tls, credentials) or translated
 
         try:
             client = factory(**config)

@@ -20,6 +20,9 @@ Operations and their args / results:
   delete_topic    args {topic, timeout_s}                                  result {}
   list_topics     args {timeout_s}                                         result {"topics": [str]}
   cluster_metadata args {timeout_s}   result {"brokers": [{"node_id", "host", "port"}], "controller_id": int|null}
+Every operation also takes `stop_at_refusal: bool`: the operation ends at the first refusal the broker
+confirms (TLS handshake, SCRAM login, SASL expected), as the Java client's does, instead of retrying until
+`timeout_s` (kconform.clients.kafka_refusals). For calls that expect a refusal.
 """
 
 from __future__ import annotations

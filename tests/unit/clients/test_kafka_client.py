@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import socket
 import ssl
 import stat
@@ -347,3 +348,93 @@ def test_malformed_requests_are_usage_errors(req: Any, fragment: str) -> None:
 def test_parse_bootstrap_handles_lists_and_ipv6() -> None:
     assert kc.parse_bootstrap("a:1, [::1]:9093") == [kc.Address("a", 1), kc.Address("::1", 9093)]
     assert str(kc.Address("::1", 9093)) == "[::1]:9093"
+
+
+# ---- stop_at_refusal (kconform.clients.kafka_refusals)
+@pytest.mark.parametrize("presents", ["no certificate", "trust in another CA"])
+def test_a_refusal_client_stops_at_the_refused_handshake(
+    presents: str, pki: Pki, other_pki: Pki, mtls_server: TlsServer
+) -> None:
+    """kafka-python retries a refused TLS handshake until its timeout; a refusal client ends at the first
+    refusal the probe confirms, long before that timeout."""
+    endpoint = Endpoint(f"127.0.0.1:{mtls_server.port}", tls=True)
+    credentials = Credentials(ca_crt=(pki if presents == "no certificate" else other_pki).ca_crt)
+    timeout_s = 60.0
+    req = operations.request("list_topics", endpoint, credentials, timeout_s=timeout_s, stop_at_refusal=True)
+    began = time.monotonic()
+    response = kc.execute(req)
+    took = time.monotonic() - began
+    assert response["error"]["type"] == "AuthenticationFailed", response
+    assert f"127.0.0.1:{mtls_server.port}" in response["error"]["message"]
+    assert took < timeout_s / 2, f"ended after {took:.1f}s: it waited for its timeout, not the refusal"
+
+
+def test_an_unreachable_broker_is_no_refusal_and_the_operation_keeps_its_own_timeout() -> None:
+    endpoint = Endpoint(f"127.0.0.1:{closed_port()}", tls=False)
+    req = operations.request("list_topics", endpoint, None, timeout_s=2, stop_at_refusal=True)
+    response = kc.execute(req)
+    assert response["error"]["type"] == "BrokerUnreachable", response
+
+
+def _log_from_another_thread(logger: str, level: int) -> None:
+    thread = threading.Thread(target=lambda: logging.getLogger(logger).log(level, "Connection lost: test"))
+    thread.start()
+    thread.join(timeout=5)
+
+
+def test_only_a_connection_failure_kafka_python_logs_counts() -> None:
+    from kconform.clients.kafka_refusals import KAFKA_NET_LOGGER, ConnectionFailures
+
+    failures = ConnectionFailures()
+    logging.getLogger(KAFKA_NET_LOGGER).addHandler(failures)
+    try:
+        _log_from_another_thread("kafka.net.manager", logging.WARNING)  # a retry's backoff notice
+        _log_from_another_thread("kafka.coordinator", logging.ERROR)  # not a connection
+        assert not failures.seen.is_set()
+        _log_from_another_thread("kafka.net.connection", logging.ERROR)
+        assert failures.seen.is_set()
+    finally:
+        logging.getLogger(KAFKA_NET_LOGGER).removeHandler(failures)
+
+
+def test_a_confirmed_refusal_ends_the_wait_while_the_operation_still_runs() -> None:
+    from kconform.clients.kafka_refusals import run_until_refused
+
+    release = threading.Event()
+
+    def work() -> str:
+        _log_from_another_thread("kafka.net.connection", logging.ERROR)
+        release.wait(timeout=30)  # kafka-python retrying until its timeout
+        return "finished"
+
+    def refused() -> errors.KconformError | None:
+        return errors.AuthenticationFailed("refused: confirmed by the probe")
+
+    try:
+        with pytest.raises(errors.AuthenticationFailed, match="confirmed by the probe"):
+            run_until_refused(work, refused, timeout_s=30)
+    finally:
+        release.set()
+
+
+def test_an_unconfirmed_failure_leaves_the_operation_its_outcome() -> None:
+    from kconform.clients.kafka_refusals import run_until_refused
+
+    checked = threading.Event()
+
+    def work() -> str:
+        _log_from_another_thread("kafka.net.connection", logging.ERROR)
+        assert checked.wait(timeout=30)  # the probe found no refusal: the operation goes on
+        return "produced"
+
+    def not_refused() -> errors.KconformError | None:
+        checked.set()
+        return None
+
+    assert run_until_refused(work, not_refused, timeout_s=30) == "produced"
+
+    def times_out() -> str:
+        raise kafka_errors.KafkaTimeoutError("timed out")
+
+    with pytest.raises(kafka_errors.KafkaTimeoutError):
+        run_until_refused(times_out, not_refused, timeout_s=30)
