@@ -161,9 +161,9 @@ def _import_root(checkout: Path, reports: Path) -> Path:
 
 
 def _run(
-    checkout: Path, workers: str | None, marks: str, keywords: str, reports: Path
+    python: str, checkout: Path, workers: str | None, marks: str, keywords: str, reports: Path
 ) -> tuple[float, int, str]:
-    argv = [sys.executable, "-m", "pytest", "scenarios", "-p", "no:cacheprovider", "--platform", "local"]
+    argv = [python, "-m", "pytest", "scenarios", "-p", "no:cacheprovider", "--platform", "local"]
     argv += ["--reports", str(reports), "-q", "-W", "ignore::DeprecationWarning"]
     argv += ["-m", marks] if marks else []
     argv += ["-k", keywords] if keywords else []
@@ -203,6 +203,7 @@ def runs_main(args: argparse.Namespace) -> int:
     here = paths.PROJECT_ROOT
     checkouts = {"this": here, "baseline": Path(args.baseline).resolve()}
     checkouts = {label: path for label, path in checkouts.items() if args.only in (None, label)}
+    pythons = {"this": sys.executable, "baseline": args.baseline_python or sys.executable}
     results: dict[tuple[str, str], list[float]] = defaultdict(list)
     workflows: dict[tuple[str, str], dict[str, float]] = {}
     for repeat in range(args.repeat):
@@ -211,7 +212,7 @@ def runs_main(args: argparse.Namespace) -> int:
         ):
             for label, checkout in checkouts.items():
                 reports = Path(tempfile.mkdtemp(prefix=f"kconform-bench-{label}-"))
-                took, code, load = _run(checkout, workers, args.marks, args.keywords, reports)
+                took, code, load = _run(pythons[label], checkout, workers, args.marks, args.keywords, reports)
                 mode = "-n 2" if workers else "serial"
                 results[(label, mode)].append(took)
                 workflows[(label, mode)] = _per_workflow(reports)
@@ -243,6 +244,11 @@ def main() -> int:
     whole.add_argument("-m", dest="marks", default="", help='pytest -m expression, e.g. "not bridge"')
     whole.add_argument(
         "-k", dest="keywords", default="", help='pytest -k expression, e.g. "not kraft_migration"'
+    )
+    whole.add_argument(
+        "--baseline-python",
+        help="the interpreter of a venv where the baseline is installed (a checkout older than the"
+        " packaging registers its plugin from its own conftest, which clashes with this one's)",
     )
     whole.add_argument("--repeat", type=int, default=1)
     whole.add_argument("--keep-reports", action="store_true")
