@@ -9,6 +9,7 @@ under `server.config` and its configuration state ordinal under `metadata.state`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -25,6 +26,8 @@ ZOOKEEPER_CONTAINER = "zookeeper"
 ZOOKEEPER_LOCAL_ADDRESS = "localhost:12181"
 NO_ROLES = "zookeeper-broker"  # a broker still in ZooKeeper mode has no process.roles
 POLL_S = 2.0
+MIN_EXEC_S = 5.0  # the shortest exec worth starting: a JVM (zookeeper-shell) answers in seconds
+now = time.monotonic  # the clock of deadlines here
 
 
 class _Kube(Protocol):
@@ -95,10 +98,13 @@ def zookeeper_children(
     moment (ConnectionLoss: its pod restarting, seen on a busy real node) is asked again within `timeout`."""
     pod = f"{cluster}-zookeeper-0"
     argv = ["./bin/zookeeper-shell.sh", ZOOKEEPER_LOCAL_ADDRESS, "ls", path]
+    deadline = now() + timeout
 
     def listing() -> list[str] | None:
+        # Each exec gets what is left of the bound, so a retry late in it cannot double the whole wait.
+        left = max(MIN_EXEC_S, deadline - now())
         try:
-            output = kube.exec(namespace, pod, ZOOKEEPER_CONTAINER, argv, "", timeout)
+            output = kube.exec(namespace, pod, ZOOKEEPER_CONTAINER, argv, "", left)
         except PlatformError as err:
             if ZOOKEEPER_CONNECTION_LOSS in str(err):
                 return None

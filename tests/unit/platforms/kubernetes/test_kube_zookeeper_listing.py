@@ -20,11 +20,13 @@ class ZooKeeperPod:
 
     def __init__(self, *answers: str | PlatformError) -> None:
         self.answers, self.calls = list(answers), 0
+        self.timeouts: list[float] = []
 
     def exec(
         self, namespace: str, pod: str, container: str, argv: list[str], stdin: str, timeout: float
     ) -> Any:
         self.calls += 1
+        self.timeouts.append(timeout)
         answer = self.answers.pop(0)
         if isinstance(answer, PlatformError):
             raise answer
@@ -50,3 +52,23 @@ def test_a_zookeeper_that_never_answers_ends_within_the_bound(monkeypatch: pytes
     pod = ZooKeeperPod(*[PlatformError(LOST)] * 1000)
     with pytest.raises(WaitTimeout, match="to list /brokers/topics"):
         metadata_state.zookeeper_children(pod, "ns", "c", "/brokers/topics", timeout=0.1)
+
+
+def test_each_exec_gets_what_is_left_of_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retry late in the wait may not take a whole `timeout` of its own (the wait would end near 2x)."""
+    clock = iter([100.0, 100.0, 150.0, 158.0])  # the start, then each exec's start
+    monkeypatch.setattr(metadata_state, "now", lambda: next(clock))
+    monkeypatch.setattr(metadata_state, "wait_until", _each_attempt)
+    pod = ZooKeeperPod(PlatformError(LOST), PlatformError(LOST), LISTING)
+    assert metadata_state.zookeeper_children(pod, "ns", "c", "/brokers/topics", timeout=60) == [
+        "orders",
+        "back",
+    ]
+    assert pod.timeouts == [60.0, 10.0, metadata_state.MIN_EXEC_S]
+
+
+def _each_attempt(attempt: Any, **_: Any) -> Any:
+    """wait_until without its clock: attempts until one answers (the test's clock is the deadline's)."""
+    while (found := attempt()) is None:
+        pass
+    return found
