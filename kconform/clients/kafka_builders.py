@@ -142,10 +142,9 @@ def open_session(
 
         def refused(err: Exception, what: str, client: Any = None) -> errors.KconformError:
             translated = translate(err, what, endpoint, tls, client, spoken)
+            # Already explained (unreachable, TLS refused, wrong protocol), or not a failed login.
             if type(translated) is not errors.ClientError or not isinstance(err, CONNECTIVITY_ERRORS):
-                return (
-                    translated  # already explained (unreachable, TLS refused, wrong protocol) or not a login
-                )
+                return translated
             return sasl_refusal(what, endpoint, tls, credentials) or translated
 
         try:
