@@ -26,6 +26,7 @@ from kconform_fixtures.cell_clusters import CellClusters, ClusterPlan, ClusterSp
 from kconform_fixtures.platform import PlatformPool
 from kconform_fixtures.selection import CellParam
 from tests.apiserver.conftest import ServerPool, make_platform
+from tests.support import strimzi_doubles
 
 pytestmark = pytest.mark.apiserver
 PROFILE = PROFILES["1.2.0"]
@@ -71,14 +72,8 @@ class OperatorDouble:
             if len(self.kafkas) < self.expected or (namespace, name) in self.written:
                 return
             self.written.add((namespace, name))
-        condition: dict[str, Any] = {
-            "type": "Ready",
-            "status": "True",
-            "lastTransitionTime": "2026-01-01T00:00:00Z",
-        }
-        if name.startswith("broken"):
-            condition.update(type="NotReady", reason="InvalidResourceException", message="broken on purpose")
-        status = {"conditions": [condition], "observedGeneration": seen["metadata"]["generation"]}
+        failure = "InvalidResourceException" if name.startswith("broken") else None
+        status = strimzi_doubles.kafka_status(seen["metadata"]["generation"], failure)
         self.kafka_api.status.patch(
             name=name,
             namespace=namespace,

@@ -67,3 +67,17 @@ def kafka_init_binding(namespace: str, cluster: str, run_id: str | None = None) 
             "name": "strimzi-kafka-broker",
         },
     }
+
+
+def kafka_status(generation: int, failure: str | None = None) -> dict[str, Any]:
+    """Test double of the status the Cluster Operator writes on a Kafka after a reconciliation (1.2.0
+    operator-common StatusUtils.setStatusConditionAndObservedGeneration): one condition, Ready, or NotReady
+    with the exception's simple class name as reason when `failure` names it; status "True" either way."""
+    condition: dict[str, Any] = {
+        "type": "Ready",
+        "status": "True",
+        "lastTransitionTime": "2026-01-01T00:00:00Z",
+    }
+    if failure is not None:
+        condition.update(type="NotReady", reason=failure, message=f"{failure} (test double)")
+    return {"conditions": [condition], "observedGeneration": generation}
