@@ -4,7 +4,9 @@ records its name through the generated conftest's `record`."""
 
 from __future__ import annotations
 
+import json
 import textwrap
+from pathlib import Path
 
 SCENARIOS = textwrap.dedent(
     """
@@ -61,3 +63,19 @@ SCENARIOS = textwrap.dedent(
         record("test", request.node.name)
     """
 )
+
+# Each test's status in conformance.json when `broken` ends NotReady: its two tests error, no other test.
+STATUSES_WITH_BROKEN = {
+    "test_one": "passed",
+    "test_two": "error",
+    "test_three": "error",
+    "test_four": "passed",
+    "test_five": "passed",
+    "test_six": "passed",
+}
+
+
+def statuses(conformance_json: Path) -> dict[str, str]:
+    """Each test's status in a run's conformance.json, by test function name."""
+    report = json.loads(conformance_json.read_text(encoding="utf-8"))
+    return {r["nodeid"].split("::")[1].split("[")[0]: r["status"] for r in report["results"]}
