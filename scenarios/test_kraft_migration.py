@@ -28,7 +28,7 @@ from kconform.errors import AuthorizationFailed
 from kconform.traffic import ContinuousTraffic
 from kconform.versions import ZOOKEEPER
 from kconform_fixtures.cluster import KafkaCluster, running
-from kconform_fixtures.plugin import remember_cluster
+from kconform_fixtures.plugin import remember_cluster, remember_evidence
 from kconform_fixtures.results import attach_data
 from kconform_fixtures.scram import ScramCluster
 
@@ -89,6 +89,7 @@ class Migration:
             namespace=namespace,
             run_id=run_id,
             keep=self.pool.config.keep,
+            on_failed_start=lambda found: remember_evidence(self.request, found),
         )
         self.kafka = manager.__enter__()
         self._managers.append(manager)
