@@ -121,7 +121,10 @@ class OperatorDouble:
         each resuming where the last ended, until stopped."""
         follower = watch.Watch()
         try:
-            while not self.stopping.is_set():
+            last = False
+            while not last:
+                # One whole window begins after the stop: it hands over every event from before the stop.
+                last = self.stopping.is_set()
                 since = {"resource_version": follower.resource_version} if follower.resource_version else {}
                 stream = follower.stream(
                     lister, label_selector=self.selector, timeout_seconds=WATCH_WINDOW_S, **since
