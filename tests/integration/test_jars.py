@@ -5,7 +5,6 @@ The first resolution of a Kafka version may take minutes on a cold ~/.m2; later 
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import pytest
 from kconform.errors import MissingPrerequisite, UsageError
 from kconform.platforms.local import jars
 from kconform.platforms.local.java import find_java
+from kconform.platforms.local.kafka_cluster import kafka_cluster_id
 from kconform.platforms.local.pki import CertificateAuthority, write_pem
 from kconform.platforms.local.ports import free_ports, wait_for_port
 from kconform.platforms.local.processes import ProcessSupervisor, find_run_processes
@@ -151,10 +151,6 @@ def supervisor(tmp_path: Path) -> Iterator[ProcessSupervisor]:
     assert find_run_processes(sup.run_id) == []
 
 
-def _cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-
-
 @needs_mvn
 @pytest.mark.parametrize("version", KAFKA_VERSIONS)
 def test_resolved_classpath_runs_a_logging_kraft_broker_with_pem_mtls(
@@ -197,7 +193,17 @@ def test_resolved_classpath_runs_a_logging_kraft_broker_with_pem_mtls(
     )
     jvm = [str(java.executable), "-Xmx384m", *jars.kafka_logging_jvm_options(version, tmp_path / "conf")]
     formatted = subprocess.run(
-        [*jvm, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config)],
+        [
+            *jvm,
+            "-cp",
+            classpath,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            kafka_cluster_id(),  # never starting with "-", which the parser takes for an option (1 in 64 did)
+            "-c",
+            str(config),
+        ],
         capture_output=True,
         text=True,
         timeout=180,
